@@ -1,0 +1,11 @@
+"""Shared test set-up: every test writes outputs under a temporary folder, never ./build."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("HFEVAL_OUTPUT", str(tmp_path / "hfeval-output"))
+    yield
