@@ -1,0 +1,3 @@
+from hfeval.cli import app
+
+app()

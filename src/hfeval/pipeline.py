@@ -1,0 +1,477 @@
+"""Run the pipeline: load and validate every input, build the models, publish, swap atomically.
+
+    sources -> raw_<t> -> typed_<t> -> (GX suite) -> valid_<t> + quarantine
+            -> stg_* -> int_* -> mart_* -> publish (disclosure control) -> hfeval_publish.duckdb
+
+Everything is built in a temporary DuckDB file next to the warehouse; only when every step has
+succeeded are the person-level warehouse and the publishable database replaced, each with one
+atomic rename. A failed or killed run therefore leaves the previous warehouse as it was. A lock
+file keeps two runs from building at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from hfeval import contract, disclosure, loaders, manifest, sources, validation
+from hfeval.config import Paths, get_paths, resolve_parameters
+from hfeval.spec import PipelineSpec, load_spec
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_ERROR = 1  # unexpected internal error
+EXIT_VALIDATION = 2  # a table-level expectation failed: nothing published
+EXIT_INPUT = 3  # inputs could not be read (bad mapping file, unreadable file, no data)
+EXIT_LOCKED = 4  # another run holds the warehouse lock
+
+DEFAULT_SOURCE = "hfeval-default"
+OVERRIDE_SOURCE = "user-override"
+
+
+class PipelineError(Exception):
+    """A failure with a message safe to show: names files, columns and counts, never values."""
+
+    exit_code = EXIT_ERROR
+
+
+class InputError(PipelineError):
+    exit_code = EXIT_INPUT
+
+
+class ValidationFailed(PipelineError):
+    exit_code = EXIT_VALIDATION
+
+
+class LockBusy(PipelineError):
+    exit_code = EXIT_LOCKED
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    exit_code: int
+    run_dir: Path
+    manifest_path: Path
+    warehouse: Path | None
+    publish_db: Path | None
+    messages: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+Reporter = Callable[[str, str], None]  # (event, text); event in {"start", "done", "info", "warn"}
+
+
+def _silent(event: str, text: str) -> None:
+    pass
+
+
+# ---- locking and atomic files ----------------------------------------------------------------
+
+
+@contextmanager
+def warehouse_lock(lock_file: Path, wait: bool, timeout_s: float = 3600) -> Iterator[None]:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not wait or time.monotonic() > deadline:
+                    raise LockBusy(
+                        f"another hfeval run is building the warehouse ({lock_file}); "
+                        "wait for it to finish or pass --wait"
+                    ) from None
+                time.sleep(0.5)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_replace(tmp: Path, final: Path) -> None:
+    """Make `tmp` durable, then rename it over `final` (atomic on POSIX within one filesystem)."""
+    _fsync_path(tmp)
+    os.replace(tmp, final)
+    _fsync_path(final.parent)
+
+
+def _clean_stale_builds(warehouse_dir: Path) -> list[str]:
+    """Remove half-built files of runs that were killed (we hold the lock, so none is live)."""
+    removed = []
+    for p in warehouse_dir.glob(".building-*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p.name)
+    return removed
+
+
+# ---- inputs ----------------------------------------------------------------------------------
+
+
+def reference_inputs(paths: Paths, data_dir: Path) -> tuple[dict[str, list], list[str]]:
+    """Default reference tables, plus a user's files in DATA/reference/ that override them."""
+    inputs: dict[str, list] = {}
+    notes = []
+    override_dir = data_dir / "reference"
+    for name in contract.REFERENCE_TABLES:
+        files = []
+        default = paths.reference / f"{name}.csv"
+        if default.exists():
+            files.append(sources.plain_input(DEFAULT_SOURCE, name, default))
+        for ext in (".csv", ".xlsx", ".parquet"):
+            override = override_dir / f"{name}{ext}"
+            if override.exists():
+                files.append(sources.plain_input(OVERRIDE_SOURCE, name, override))
+                notes.append(f"{name}: user file {override.name} overrides default rows by key")
+        inputs[name] = files
+    return inputs, notes
+
+
+def _replace_overridden_defaults(con: duckdb.DuckDBPyConnection, table: contract.Table) -> int:
+    """Drop default reference rows whose key a user's override file also provides; count them."""
+    raw = f"raw_{table.name}"
+    on = " and ".join(f"d.{k} = o.{k}" for k in table.primary_key)
+    replaced = (
+        f"select d._row_id from {raw} d join {raw} o on {on} "
+        f"where d._source_id = '{DEFAULT_SOURCE}' and o._source_id = '{OVERRIDE_SOURCE}'"
+    )
+    n = con.execute(f"select count(distinct _row_id) from ({replaced})").fetchone()[0]
+    if n:
+        con.execute(f"delete from {raw} where _row_id in ({replaced})")
+    return int(n)
+
+
+def _resolve_extraction_dates(
+    con: duckdb.DuckDBPyConnection, found: list[sources.Source], override: str | None
+) -> dict[str, dict[str, Any]]:
+    """Extraction date per source: parameter, else mapping file, else latest date in the data."""
+    resolved: dict[str, dict[str, Any]] = {}
+    for src in found:
+        if override:
+            resolved[src.source_id] = {"date": dt.date.fromisoformat(str(override)),
+                                       "from": "parameter extraction_date"}
+        elif src.extraction_date:
+            resolved[src.source_id] = {"date": src.extraction_date, "from": "source.yaml"}
+        else:
+            latest = None
+            for t in contract.INPUT_TABLES:
+                for col in contract.table(t).columns:
+                    if col.dtype != "DATE":
+                        continue
+                    v = con.execute(
+                        f"select max(d) from (select hf_parse_date({col.name}) as d from raw_{t} "
+                        "where _source_id = ?) where d <= current_date",
+                        [src.source_id],
+                    ).fetchone()[0]
+                    if v is not None and (latest is None or v > latest):
+                        latest = v
+            resolved[src.source_id] = {"date": latest, "from": "latest date in the source"}
+            if latest is not None:
+                for t in contract.INPUT_TABLES:
+                    con.execute(
+                        f"update raw_{t} set _extraction_date = ? where _source_id = ?",
+                        [latest, src.source_id],
+                    )
+    return resolved
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+def new_run_id() -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{now}-{secrets.token_hex(3)}"
+
+
+def run(
+    data_dir: Path,
+    *,
+    params_file: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    paths: Paths | None = None,
+    wait_for_lock: bool = False,
+    report: Reporter = _silent,
+) -> RunResult:
+    """Run the whole pipeline on DATA_DIR. Never raises for expected failures: see RunResult."""
+    paths = paths or get_paths()
+    run_id = new_run_id()
+    run_dir = paths.runs / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    mf = manifest.Manifest(run_id=run_id, paths=paths, data_dir=data_dir)
+    result = RunResult(
+        run_id=run_id, status="failed", exit_code=EXIT_ERROR, run_dir=run_dir,
+        manifest_path=run_dir / "manifest.json", warehouse=None, publish_db=None,
+    )
+    try:
+        params = resolve_parameters(params_file, overrides)
+        mf.parameters = params
+        with warehouse_lock(paths.lock_file, wait=wait_for_lock):
+            _run_locked(data_dir, params, paths, run_id, run_dir, mf, report)
+        result.status, result.exit_code = "succeeded", EXIT_OK
+        result.warehouse, result.publish_db = paths.warehouse, paths.publish_db
+    except PipelineError as exc:
+        result.status = {EXIT_VALIDATION: "failed validation", EXIT_INPUT: "failed: input",
+                         EXIT_LOCKED: "not started: locked"}.get(exc.exit_code, "failed")
+        result.exit_code = exc.exit_code
+        result.messages.append(str(exc))
+        mf.errors.append(str(exc))
+    except (KeyError, ValueError, sources.SourceError) as exc:
+        # Parameter and mapping-file mistakes: messages name keys and files only.
+        result.status, result.exit_code = "failed: input", EXIT_INPUT
+        msg = str(exc).strip("'\"")
+        result.messages.append(msg)
+        mf.errors.append(msg)
+    except Exception as exc:  # noqa: BLE001 - anything else is an internal error
+        # Library errors (DuckDB, GX) can quote data values: keep the detail in a local,
+        # person-level file and show only its type and where it is.
+        detail = run_dir / "person-level" / "error.txt"
+        detail.parent.mkdir(parents=True, exist_ok=True)
+        detail.write_text(traceback.format_exc(), encoding="utf-8")
+        msg = (f"internal error ({type(exc).__name__}); the details may contain data values "
+               f"and were written to {detail}")
+        result.messages.append(msg)
+        mf.errors.append(msg)
+    finally:
+        mf.finish(result.status, result.exit_code)
+        mf.write(result.manifest_path)
+        result.manifest = mf.to_dict()
+        report("done" if result.exit_code == 0 else "warn", f"run {run_id}: {result.status}")
+    return result
+
+
+def _run_locked(
+    data_dir: Path,
+    params: dict[str, Any],
+    paths: Paths,
+    run_id: str,
+    run_dir: Path,
+    mf: manifest.Manifest,
+    report: Reporter,
+) -> None:
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    stale = _clean_stale_builds(paths.warehouse_dir)
+    if stale:
+        mf.notes.append(f"removed {len(stale)} half-built file(s) left by an interrupted run")
+    build = paths.warehouse_dir / f".building-{run_id}.duckdb"
+    build_pub = paths.warehouse_dir / f".building-{run_id}-publish.duckdb"
+    work = paths.warehouse_dir / f".building-{run_id}-work"
+    work.mkdir()
+    spec = load_spec(paths.pipeline_spec)
+    try:
+        con = duckdb.connect(str(build))
+        try:
+            with mf.timed("discover", report):
+                if not data_dir.is_dir():
+                    raise InputError(f"data directory {data_dir} does not exist")
+                found = sources.discover_sources(data_dir)
+                if not found:
+                    raise InputError(f"no source found in {data_dir}: see data/README.md")
+                mf.record_sources(found, data_dir)
+                ref_inputs, ref_notes = reference_inputs(paths, data_dir)
+                mf.notes.extend(ref_notes)
+            validations = _load_and_validate(
+                con, found, ref_inputs, data_dir, paths, params, work, mf, report
+            )
+            with mf.timed("data docs", report):
+                suites = {v.table: validation.load_suite(v.table, paths.expectations)
+                          for v in validations}
+                docs = validation.write_data_docs(validations, suites, run_dir / "data_docs", run_id)
+                mf.data_docs = str(docs)
+            failures = [msg for v in validations for msg in v.table_failures]
+            if failures:
+                _keep_failed_run_quarantine(con, run_dir)
+                raise ValidationFailed(
+                    "validation failed; nothing was published and the previous warehouse is "
+                    "unchanged:\n  - " + "\n  - ".join(failures)
+                )
+            _build_models(con, spec, mf, report)
+            mf.write_into(con)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        with mf.timed("publish", report):
+            _publish(build, build_pub, spec, params, mf)
+        atomic_replace(build, paths.warehouse)
+        atomic_replace(build_pub, paths.publish_db)
+    finally:
+        for p in (build, build_pub, Path(f"{build}.wal"), Path(f"{build_pub}.wal")):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _load_and_validate(
+    con: duckdb.DuckDBPyConnection,
+    found: list[sources.Source],
+    ref_inputs: dict[str, list],
+    data_dir: Path,
+    paths: Paths,
+    params: dict[str, Any],
+    work: Path,
+    mf: manifest.Manifest,
+    report: Reporter,
+) -> list[validation.TableValidation]:
+    loaders.register_parse_macros(con)
+    ext_dates = {s.source_id: s.extraction_date for s in found}
+    if params.get("extraction_date"):
+        ext_dates = {k: dt.date.fromisoformat(str(params["extraction_date"])) for k in ext_dates}
+    replaced: dict[str, int] = {}
+    load_reports: dict[str, Any] = {}
+    with mf.timed("load", report):
+        for name, table in contract.TABLES.items():
+            if table.kind == "reference":
+                inputs, root = ref_inputs[name], paths.root
+            else:
+                inputs = [i for s in found for i in s.inputs.get(name, [])]
+                root = data_dir
+            rep = loaders.load_raw_table(
+                con, table, inputs, extraction_dates=ext_dates, data_root=root, work_dir=work
+            )
+            load_reports[name] = rep
+            mf.record_load(rep, root)
+            if table.kind == "reference":
+                replaced[name] = _replace_overridden_defaults(con, table) if any(
+                    i.source_id == OVERRIDE_SOURCE for i in inputs
+                ) else 0
+        mf.extraction_dates = {
+            k: {"date": str(v["date"]) if v["date"] else None, "from": v["from"]}
+            for k, v in _resolve_extraction_dates(
+                con, found, params.get("extraction_date")
+            ).items()
+        }
+    validations = []
+    with mf.timed("validate", report):
+        for name, table in contract.TABLES.items():
+            rep = load_reports[name]
+            loaders.create_typed_view(con, table, f"raw_{name}", f"typed_{name}")
+            missing = sorted({c for f in rep.files for c in f.missing_required_columns})
+            suite = validation.load_suite(name, paths.expectations)
+            val = validation.validate_table(
+                con, table, suite, typed=f"typed_{name}", missing_columns=missing,
+                mostly=float(params["validation.mostly"]),
+            )
+            rejected = validation.quarantine_rejects(con, table, f"raw_{name}__rejects")
+            validations.append(val)
+            mf.record_validation(val, rejected=rejected, replaced=replaced.get(name, 0),
+                                 rows_read=rep.rows_read)
+        _write_load_accounting(con, mf)
+    return validations
+
+
+def _write_load_accounting(con: duckdb.DuckDBPyConnection, mf: manifest.Manifest) -> None:
+    rows = [
+        (t, a["rows_read"], a["rows_loaded"], a["rows_quarantined"], a["rows_replaced_by_override"])
+        for t, a in mf.tables.items()
+    ]
+    con.execute(
+        "create or replace table load_accounting (table_name varchar, rows_read bigint, "
+        "rows_loaded bigint, rows_quarantined bigint, rows_replaced_by_override bigint)"
+    )
+    if rows:
+        con.executemany("insert into load_accounting values (?, ?, ?, ?, ?)", rows)
+
+
+def _keep_failed_run_quarantine(con: duckdb.DuckDBPyConnection, run_dir: Path) -> None:
+    """A failed run publishes nothing, but its quarantined rows are kept locally for the data
+    owner to inspect (person-level; the run folder is git-ignored and never published)."""
+    out = run_dir / "person-level"
+    out.mkdir(parents=True, exist_ok=True)
+    has_q = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'quarantine'"
+    ).fetchone()[0]
+    if has_q:
+        con.execute(f"copy quarantine to '{out / 'quarantine.parquet'}' (format parquet)")
+
+
+def _build_models(
+    con: duckdb.DuckDBPyConnection, spec: PipelineSpec, mf: manifest.Manifest, report: Reporter
+) -> None:
+    existing = {r[0] for r in con.execute("select table_name from information_schema.tables")
+                .fetchall()}
+    for model in spec.models:
+        missing = [i for i in model.inputs if i not in existing]
+        if missing:
+            raise PipelineError(f"model {model.name} needs {missing}, which no earlier step made")
+        with mf.timed(model.name, report, layer=model.layer, label=model.label):
+            con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            n = con.execute(f"select count(*) from {model.name}").fetchone()[0]
+            mf.record_model(model, n)
+        existing.add(model.name)
+
+
+def _publish(
+    build: Path, build_pub: Path, spec: PipelineSpec, params: dict[str, Any],
+    mf: manifest.Manifest,
+) -> None:
+    """Copy publishable models, disclosure-controlled, into a separate DuckDB file."""
+    threshold = int(params["disclosure.threshold"])
+    base = int(params["disclosure.rounding_base"])
+    protection_rows = []
+    src = duckdb.connect(str(build), read_only=True)
+    pub = duckdb.connect(str(build_pub))
+    try:
+        for model in spec.publishable:
+            df = src.execute(f"select * from {model.name}").pl()
+            protected, notes = disclosure.protect(
+                df, model.disclosure, threshold=threshold, rounding_base=base
+            )
+            pub.register("_frame", protected.to_arrow())
+            pub.execute(f"create table {model.name} as select * from _frame")
+            pub.unregister("_frame")
+            protection_rows += [(model.name, c, n) for c, n in notes.items()]
+            mf.record_publish(model.name, protected.height, model.disclosure.enabled)
+        pub.execute(
+            "create table _protection (table_name varchar, column_name varchar, protection varchar)"
+        )
+        pub.executemany("insert into _protection values (?, ?, ?)", protection_rows)
+        mf.write_into(pub)
+        pub.execute("checkpoint")
+    finally:
+        src.close()
+        pub.close()
+
+
+def read_published(table: str, paths: Paths | None = None) -> pl.DataFrame:
+    """Read a table from the publishable database (read-only), e.g. for the summary."""
+    paths = paths or get_paths()
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        return con.execute(f"select * from {table}").pl()
+
+
+def latest_manifest(paths: Paths | None = None) -> dict[str, Any] | None:
+    paths = paths or get_paths()
+    if not paths.publish_db.exists():
+        return None
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        return json.loads(con.execute("select manifest_json from _manifest").fetchone()[0])
