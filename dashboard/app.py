@@ -12,7 +12,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).parent))  # so pages can `import data`
 
-import data  # noqa: E402
+import data
 
 st.set_page_config(page_title="hfeval · Housing First", page_icon="🏠", layout="wide")
 
@@ -33,6 +33,6 @@ pages = [
 ]
 st.navigation(pages).run()
 
-from hfeval import __version__  # noqa: E402
+from hfeval import __version__
 
 st.caption(f"hfeval {__version__} · run {manifest['run_id']}")

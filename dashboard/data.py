@@ -36,7 +36,7 @@ def connection(path: str) -> duckdb.DuckDBPyConnection:
 
 @st.cache_data
 def query(path: str, sql: str) -> pl.DataFrame:
-    return connection(path).cursor().execute(sql).pl()
+    return connection(path).cursor().sql(sql).pl()
 
 
 @st.cache_data

@@ -216,6 +216,12 @@ def test_missing_extraction_date_falls_back_to_the_latest_date_in_the_source(tmp
 
 def test_spells_are_validated_against_participants(tmp_path, paths):
     orphan = HOUSING_SPELLS + "P99,2014-01-01,,own_lease,ordinary,\n"
-    result = pipeline.run(write_source(tmp_path / "d", housing_spells=orphan), paths=paths)
+    # 1 bad row in 13 is more than the default 5 %: allow 10 % for this small table.
+    result = pipeline.run(
+        write_source(tmp_path / "d", housing_spells=orphan),
+        paths=paths,
+        overrides=["validation.mostly=0.9"],
+    )
     assert result.exit_code == 0, result.messages
     assert result.manifest["tables"]["housing_spells"]["rows_quarantined"] == 1
+    assert result.manifest["parameters"]["validation.mostly"] == 0.9

@@ -15,7 +15,7 @@ answered as (
                 mansa_08_people_lived_with, mansa_09_sex_life, mansa_10_family,
                 mansa_11_physical_health, mansa_12_mental_health
             ],
-            x -> x is not null
+            lambda x: x is not null
         ) as answered_items
     from assessments
 )

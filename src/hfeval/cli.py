@@ -111,7 +111,7 @@ def run(
     raise typer.Exit(result.exit_code)
 
 
-def _print_run(result) -> None:  # noqa: ANN001
+def _print_run(result) -> None:
     m = result.manifest
     tables = Table(title="Rows per input table", show_edge=False)
     for col in ("table", "read", "loaded", "quarantined", "replaced"):

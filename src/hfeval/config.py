@@ -102,18 +102,14 @@ def get_paths() -> Paths:
 PARAMETER_DOCS: dict[str, tuple[Any, str]] = {
     "extraction_date": (
         None,
-        "Data extraction date (ISO). Open spells are censored here and later dates are "
+        ("Data extraction date (ISO). Open spells are censored here and later dates are "
         "implausible. Default: the `extraction_date` of each source's mapping file, else the "
-        "latest date found in that source.",
+        "latest date found in that source."),
     ),
     "validation.mostly": (
         0.95,
-        "Share of rows that must pass each row-level expectation (GX `mostly`). Failing rows "
-        "are quarantined; below this share the table fails and nothing is published.",
-    ),
-    "validation.stop_on_table_failure": (
-        True,
-        "Stop the run (and publish nothing) when a table-level expectation fails.",
+        ("Share of rows that must pass each row-level expectation (GX `mostly`). Failing rows "
+        "are quarantined; below this share the table fails and nothing is published."),
     ),
     "disclosure.threshold": (
         7,

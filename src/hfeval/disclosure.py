@@ -30,7 +30,7 @@ class DisclosureRule:
         if spec in (None, "none"):
             return cls(enabled=False)
         if not isinstance(spec, dict):
-            raise ValueError(f"disclosure must be 'none' or a mapping, got {spec!r}")
+            raise TypeError(f"disclosure must be 'none' or a mapping, got {spec!r}")
         derived = {k: tuple([v] if isinstance(v, str) else v) for k, v in
                    (spec.get("derived") or {}).items()}
         return cls(counts=tuple(spec.get("counts") or ()), derived=derived)

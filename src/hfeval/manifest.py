@@ -46,7 +46,7 @@ def package_versions() -> dict[str, str | None]:
 def git_state(root: Path) -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:
-            res = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+            res = subprocess.run(["git", "-C", str(root), *args], check=False, capture_output=True,
                                  text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return None

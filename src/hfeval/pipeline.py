@@ -442,7 +442,7 @@ def _publish(
     pub = duckdb.connect(str(build_pub))
     try:
         for model in spec.publishable:
-            df = src.execute(f"select * from {model.name}").pl()
+            df = src.sql(f"select * from {model.name}").pl()
             protected, notes = disclosure.protect(
                 df, model.disclosure, threshold=threshold, rounding_base=base
             )
@@ -466,7 +466,7 @@ def read_published(table: str, paths: Paths | None = None) -> pl.DataFrame:
     """Read a table from the publishable database (read-only), e.g. for the summary."""
     paths = paths or get_paths()
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
-        return con.execute(f"select * from {table}").pl()
+        return con.sql(f"select * from {table}").pl()
 
 
 def latest_manifest(paths: Paths | None = None) -> dict[str, Any] | None:
