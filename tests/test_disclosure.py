@@ -60,3 +60,13 @@ def test_no_published_count_is_between_1_and_the_threshold(counts, threshold, ba
     for raw, pub in zip(counts, out["n"].to_list(), strict=True):
         if pub is not None:
             assert abs(raw - pub) <= base / 2
+
+
+def test_a_ratio_is_recomputed_from_the_rounded_counts():
+    # 13 of 14 would reveal that exactly one person was not housed; 15 of 15 reveals nothing.
+    df = pl.DataFrame({"n": [14, 40], "k": [13, 3], "share": [13 / 14, 3 / 40]})
+    rule = DisclosureRule(counts=("n", "k"), ratios={"share": ("k", "n")})
+    out, notes = protect(df, rule, threshold=7, rounding_base=5)
+    assert out["share"].to_list() == [1.0, None]
+    assert out["share_suppressed"].to_list() == [False, True]
+    assert "rounded" in notes["share"]

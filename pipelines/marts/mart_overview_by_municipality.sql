@@ -1,6 +1,5 @@
 -- Headline numbers per municipality and arm: enrolled, housed, stably housed at extraction.
--- Publishable after disclosure control; the share is computed from the unrounded counts and
--- suppressed with its denominator.
+-- Publishable after disclosure control, which recomputes the share from the rounded counts.
 with participants as (
     select * from mart_participants
 )

@@ -21,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,  # tracebacks could show data values: never print them
 )
-console = Console(stderr=False, highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped output (CI, logs) gets a fixed width rather than rich's 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 110)
 
 
 def _version(value: bool) -> None:
@@ -52,6 +53,7 @@ def synth(
     from hfeval import synth as synth_mod
 
     out = out or get_paths().demo_data
+    _clear_previous_synthetic(out)
     cfg = synth_mod.SynthConfig(seed=seed, participants=participants, style=style,
                                 file_format=file_format)
     with console.status("generating synthetic data..."):
@@ -59,6 +61,20 @@ def synth(
     console.print(f"[bold]SYNTHETIC[/bold] data written to {out}")
     for table, n in summary.rows.items():
         console.print(f"  {table:<20} {n:>12,} rows")
+
+
+def _clear_previous_synthetic(out: Path) -> None:
+    """Empty a folder an earlier `hfeval synth` wrote, so no stale files of another style or
+    size remain; refuse to touch a non-empty folder that synth did not write."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    marker = out / "README.txt"
+    if not (marker.exists() and "SYNTHETIC" in marker.read_text(encoding="utf-8", errors="ignore")):
+        err.print(f"{out} is not empty and was not written by `hfeval synth`; choose another --out")
+        raise typer.Exit(3)
+    import shutil
+
+    shutil.rmtree(out)
 
 
 class _StepPrinter:

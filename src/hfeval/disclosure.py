@@ -2,8 +2,10 @@
 
 Rules (DOMAIN.md §5, OpenSAFELY defaults): a count of people between 1 and `threshold`
 (inclusive) is suppressed; every other count is rounded to the nearest multiple of
-`rounding_base`; a value derived from counts (a share, a median) is suppressed whenever any count
-it derives from is suppressed. Zero is not disclosive and stays 0.
+`rounding_base`; a value derived from counts (a median, a mean) is suppressed whenever any count
+it derives from is suppressed; a ratio of two counts (a share) is recomputed from the published,
+rounded counts, so it cannot reveal the exact counts behind them. Zero is not disclosive and
+stays 0.
 
 Each protected count column gets a companion `<column>_suppressed` flag so a suppressed cell is
 shown as suppressed, never as zero, and `protection_notes` says how every column was protected.
@@ -23,6 +25,7 @@ import polars as pl
 class DisclosureRule:
     counts: tuple[str, ...] = ()
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ratios: dict[str, tuple[str, str]] = field(default_factory=dict)  # column: (numerator, denominator)
     enabled: bool = True  # False for tables that describe no person (reference data)
 
     @classmethod
@@ -33,7 +36,8 @@ class DisclosureRule:
             raise TypeError(f"disclosure must be 'none' or a mapping, got {spec!r}")
         derived = {k: tuple([v] if isinstance(v, str) else v) for k, v in
                    (spec.get("derived") or {}).items()}
-        return cls(counts=tuple(spec.get("counts") or ()), derived=derived)
+        ratios = {k: (v[0], v[1]) for k, v in (spec.get("ratios") or {}).items()}
+        return cls(counts=tuple(spec.get("counts") or ()), derived=derived, ratios=ratios)
 
 
 def is_disclosive(count: int | None, threshold: int) -> bool:
@@ -51,7 +55,7 @@ def protect(
     """Return the protected table and a note per column saying how it was protected."""
     if not rule.enabled:
         return df, {c: "not protected: describes no person" for c in df.columns}
-    missing = [c for c in (*rule.counts, *rule.derived) if c not in df.columns]
+    missing = [c for c in (*rule.counts, *rule.derived, *rule.ratios) if c not in df.columns]
     if missing:
         raise KeyError(f"disclosure rule names columns the table lacks: {missing}")
 
@@ -83,6 +87,17 @@ def protect(
         )
         notes[f"{c}_suppressed"] = f"true where {c} is suppressed"
     out = df.with_columns(exprs)
+    ratio_exprs: list[pl.Expr] = []
+    for c, (num, den) in rule.ratios.items():
+        if num not in suppressed or den not in suppressed:
+            raise KeyError(f"ratio column {c} must divide two count columns")
+        hidden = (pl.col(f"{num}_suppressed") | pl.col(f"{den}_suppressed")).fill_null(False)
+        ratio = pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
+        ratio_exprs.append(pl.when(hidden).then(None).otherwise(ratio).alias(c))
+        ratio_exprs.append(hidden.alias(f"{c}_suppressed"))
+        notes[c] = f"{num} / {den}, recomputed from the published (rounded) counts"
+        notes[f"{c}_suppressed"] = f"true where {c} is suppressed"
+    out = out.with_columns(ratio_exprs)
     for c in df.columns:
         notes.setdefault(c, "not a count: published as computed (grouping or descriptive column)")
     return out, notes

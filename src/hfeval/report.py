@@ -33,16 +33,18 @@ def print_summary(console: Console, paths: Paths) -> None:
     if manifest.get("synthetic_data"):
         console.print("[bold magenta]SYNTHETIC DATA[/bold magenta] — generated for the demo; "
                       "it describes no real person.")
-    t = Table(title=f"Housing First overview (run {manifest['run_id']})", show_edge=False)
-    for c in ("country", "municipality", "arm", "cohorts", "participants", "housed",
-              "stably housed now", "share of housed", "median days to housing"):
-        t.add_column(c, justify="left" if c in ("country", "municipality", "arm") else "right")
+    t = Table(title=f"Housing First overview · run {manifest['run_id']}", show_edge=False,
+              pad_edge=False)
+    headers = ("municipality", "arm", "cohorts", "enrolled", "housed", "housed now",
+               "% of housed", "median days to housing")
+    for c in headers:
+        t.add_column(c, justify="left" if c in headers[:3] else "right")
     for r in rows:
         d = dict(zip(cols, r, strict=True))
         t.add_row(
-            d["country"], f"{d['municipality_name']} ({d['municipality_code']})",
-            d["arm"].replace("_", " "),
-            f"{d['first_cohort_year']}–{d['last_cohort_year']}",
+            f"{d['municipality_name']} ({d['country']})",
+            "HF" if d["arm"] == "housing_first" else "comparison",
+            f"{d['first_cohort_year']}–{str(d['last_cohort_year'])[-2:]}",
             _cell(d["n_participants"], d["n_participants_suppressed"]),
             _cell(d["n_housed"], d["n_housed_suppressed"]),
             _cell(d["n_stably_housed_at_extraction"], d["n_stably_housed_at_extraction_suppressed"]),
@@ -53,6 +55,7 @@ def print_summary(console: Console, paths: Paths) -> None:
     console.print(t)
     console.print(
         f"Counts of people: 1–{threshold} suppressed ({SUPPRESSED}), others rounded to the "
-        f"nearest {base}. 'Stably housed now' = in own or supported housing at the extraction "
-        "date; the retention analysis (Kaplan–Meier) comes with the retention module."
+        f"nearest {base}; shares are computed from the rounded counts. 'Housed now' = in own or "
+        "supported housing at the extraction date (not yet retention: Kaplan–Meier comes with "
+        "the retention analysis)."
     )

@@ -1,0 +1,574 @@
+"""The synthetic demo data: deterministic, contract-shaped, calibrated, scalable, realistic files.
+
+Assert messages name tables, columns and counts only, never values of a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import yaml
+
+from hfeval import contract as c
+from hfeval.synth import (
+    ASSUMPTIONS,
+    CALIBRATION,
+    SynthConfig,
+    demo_cohort_sizes,
+    generate,
+    generate_tables,
+)
+
+PERSON_TABLES = ("housing_spells", "service_use", "support_contacts", "quality_of_life")
+NO_SOURCES = ("lindesnes", "sandnes", "hamar")
+DK_SOURCES = ("randers", "odense")
+DTYPES = {"VARCHAR": pl.String, "INTEGER": pl.Int32, "DOUBLE": pl.Float64, "DATE": pl.Date,
+          "BOOLEAN": pl.Boolean}
+
+
+class Tables(dict):
+    """Tables whose repr never shows rows (pytest prints fixture values on failure)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} synthetic tables>"
+
+
+@pytest.fixture(scope="module")
+def contract_tables() -> Tables:
+    return Tables(generate_tables(SynthConfig(style="contract")))
+
+
+@pytest.fixture(scope="module")
+def demo_tables() -> Tables:
+    return Tables(generate_tables(SynthConfig()))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, SynthConfig())
+    return out
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _extraction(code: str) -> dt.date:
+    return dt.date.fromisoformat(CALIBRATION[code]["extraction_date"]["value"])
+
+
+def _with_municipality(df: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
+    return df.join(participants.select("participant_id", "municipality_code", "arm",
+                                       "enrolment_date"), on="participant_id")
+
+
+# ---- determinism --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style,fmt", [("contract", "parquet"), ("contract", "csv"),
+                                       ("municipal", "csv")])
+def test_same_seed_and_config_give_byte_identical_files(tmp_path, style, fmt):
+    config = SynthConfig(seed=7, participants=300, style=style, file_format=fmt)
+    generate(tmp_path / "a", config)
+    generate(tmp_path / "b", config)
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+
+
+def test_a_different_seed_gives_different_files(tmp_path):
+    generate(tmp_path / "a", SynthConfig(seed=1, participants=300, style="contract"))
+    generate(tmp_path / "b", SynthConfig(seed=2, participants=300, style="contract"))
+    a, b = _hashes(tmp_path / "a"), _hashes(tmp_path / "b")
+    changed = [name for name in a if name.endswith(".csv") and a[name] != b[name]]
+    assert len(changed) == 6
+
+
+# ---- contract shape -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", c.INPUT_TABLES)
+def test_every_table_has_exactly_the_contract_columns_and_types(contract_tables, table):
+    df = contract_tables[table]
+    expected = {col.name: DTYPES[col.dtype] for col in c.table(table).columns}
+    schema = dict(df.schema)
+    rows = df.height
+    assert schema == expected
+    assert rows > 0
+
+
+@pytest.mark.parametrize("table", c.INPUT_TABLES)
+def test_coded_columns_hold_only_contract_codes(contract_tables, table):
+    df = contract_tables[table]
+    for col in c.table(table).columns:
+        if col.codes is not None:
+            bad = df.filter(pl.col(col.name).is_not_null()
+                            & ~pl.col(col.name).is_in(col.codes)).height
+            assert bad == 0, f"{table}.{col.name}: {bad} rows outside the code list"
+
+
+@pytest.mark.parametrize("table", c.INPUT_TABLES)
+def test_required_columns_are_never_null(contract_tables, table):
+    df = contract_tables[table]
+    for name in c.table(table).required_columns:
+        nulls = df[name].null_count()
+        assert nulls == 0, f"{table}.{name}: {nulls} nulls in a required column"
+
+
+@pytest.mark.parametrize("table", c.INPUT_TABLES)
+def test_values_lie_within_the_contract_ranges(demo_tables, table):
+    df = demo_tables[table]
+    if "participant_id" in df.columns:
+        df = _with_municipality(df, demo_tables["participants"]) if table != "participants" \
+            else df
+    extraction = pl.col("municipality_code").replace_strict(
+        {code: _extraction(code) for code in CALIBRATION}, return_dtype=pl.Date)
+    for col in c.table(table).columns:
+        for bound, keep in ((col.min_value, "min"), (col.max_value, "max")):
+            if bound is None:
+                continue
+            if bound == c.EXTRACTION:
+                limit = extraction
+            elif col.dtype == "DATE":
+                limit = pl.lit(dt.date.fromisoformat(str(bound)))
+            else:
+                limit = pl.lit(bound)
+            out = pl.col(col.name) < limit if keep == "min" else pl.col(col.name) > limit
+            bad = df.filter(out).height
+            assert bad == 0, f"{table}.{col.name}: {bad} rows beyond the {keep} of the contract"
+
+
+@pytest.mark.parametrize("table", [t for t in c.INPUT_TABLES if c.table(t).primary_key])
+def test_primary_keys_are_unique(contract_tables, table):
+    key = list(c.table(table).primary_key)
+    df = contract_tables[table]
+    duplicated = int(df.select(key).is_duplicated().sum())
+    assert duplicated == 0
+
+
+def test_every_foreign_key_resolves(contract_tables):
+    ids = contract_tables["participants"]["participant_id"]
+    for table in PERSON_TABLES:
+        orphans = contract_tables[table].filter(
+            ~pl.col("participant_id").is_in(ids.implode())).height
+        assert orphans == 0, f"{table}: {orphans} rows without a participant"
+    for table in ("participants", "programme_costs"):
+        unknown = contract_tables[table].filter(
+            ~pl.col("municipality_code").is_in(list(CALIBRATION))).height
+        assert unknown == 0, f"{table}: {unknown} rows with unknown municipality codes"
+
+
+def test_participant_ids_are_marked_synthetic(contract_tables):
+    ids = contract_tables["participants"]["participant_id"]
+    not_synthetic = int((~ids.str.contains(r"^SYN-(NO|DK)\d{3,4}-\d{6}$")).sum())
+    assert not_synthetic == 0
+
+
+def test_housing_spells_start_no_later_than_they_end(contract_tables):
+    bad = contract_tables["housing_spells"].filter(
+        pl.col("end_date") < pl.col("start_date")).height
+    assert bad == 0
+
+
+def test_housing_spells_of_one_person_never_overlap(contract_tables):
+    spells = contract_tables["housing_spells"].sort("participant_id", "start_date")
+    prev_end = pl.col("end_date").shift(1).over("participant_id")
+    prev_open = pl.col("end_date").is_null().shift(1).over("participant_id")
+    overlaps = spells.filter((pl.col("start_date") < prev_end)
+                             | prev_open.fill_null(False)).height
+    assert overlaps == 0
+
+
+def test_only_the_last_spell_of_a_person_is_open(contract_tables):
+    spells = contract_tables["housing_spells"].sort("participant_id", "start_date")
+    is_last = pl.col("start_date") == pl.col("start_date").max().over("participant_id")
+    open_not_last = spells.filter(pl.col("end_date").is_null() & ~is_last).height
+    open_with_reason = spells.filter(pl.col("end_date").is_null()
+                                     & pl.col("end_reason").is_not_null()).height
+    assert open_not_last == 0
+    assert open_with_reason == 0
+
+
+def test_nothing_happens_to_a_person_after_death(contract_tables):
+    deaths = (contract_tables["housing_spells"].filter(pl.col("end_reason") == "death")
+              .select("participant_id", death=pl.col("end_date")))
+    n_deaths = deaths.height
+    assert n_deaths > 0
+    for table, date_col in (("housing_spells", "start_date"), ("service_use", "start_date"),
+                            ("support_contacts", "contact_date"),
+                            ("quality_of_life", "assessment_date")):
+        late = contract_tables[table].join(deaths, on="participant_id").filter(
+            pl.col(date_col) > pl.col("death")).height
+        assert late == 0, f"{table}: {late} rows after death"
+
+
+# ---- calibration --------------------------------------------------------------------------------
+
+
+def test_demo_cohort_sizes_match_the_calibration(demo_tables):
+    counts = demo_tables["participants"].group_by("municipality_code", "arm").len()
+    got = {(code, arm): n for code, arm, n in counts.iter_rows()}
+    expected = demo_cohort_sizes()
+    assert got == {(code, arm): n for code, arms in expected.items() for arm, n in arms.items()}
+    assert expected["4205"]["housing_first"] == 30  # 8 from January 2014, then ~10 a year
+    assert expected["1108"]["housing_first"] == 14
+    assert expected["461"]["housing_first"] == 317
+
+
+def test_mandal_starts_in_january_2014_with_eight_participants(demo_tables):
+    hf = demo_tables["participants"].filter(
+        (pl.col("municipality_code") == "4205") & (pl.col("arm") == "housing_first"))
+    month = pl.col("enrolment_date").dt.strftime("%Y-%m")
+    earlier = hf.filter(month < "2014-01").height
+    in_january = hf.filter(month == "2014-01").height
+    assert earlier == 0
+    assert in_january == 8
+
+
+def test_comparison_arms_are_about_half_the_housing_first_cohorts():
+    for code, arms in demo_cohort_sizes().items():
+        ratio = arms["comparison"] / arms["housing_first"]
+        assert 0.4 <= ratio <= 0.6, f"municipality {code}: comparison/HF ratio {ratio:.2f}"
+
+
+def _retention_12m(tables: dict[str, pl.DataFrame], code: str, arm: str) -> float:
+    """Share of those housed who have not lost their first tenancy 365 days after move-in
+    (moves between flats are not losses; death is)."""
+    who = tables["participants"].filter(
+        (pl.col("municipality_code") == code) & (pl.col("arm") == arm)).select("participant_id")
+    stable = tables["housing_spells"].join(who, on="participant_id").filter(
+        pl.col("housing_type").is_in(c.STABLE_HOUSING_TYPES))
+    move_in = stable.group_by("participant_id").agg(move_in=pl.col("start_date").min())
+    lost = (stable.join(move_in, on="participant_id")
+            .filter(pl.col("end_reason").is_not_null()
+                    & ~pl.col("end_reason").is_in(["moved_within_programme", "voluntary_move"])
+                    & (pl.col("end_date") < pl.col("move_in") + pl.duration(days=365)))
+            .select("participant_id").unique())
+    return 1 - lost.height / move_in.height
+
+
+@pytest.mark.parametrize("code", list(CALIBRATION))
+def test_twelve_month_retention_is_within_ten_points_of_the_target(demo_tables, code):
+    target = CALIBRATION[code]["retention_12m_hf"]["value"]
+    got = _retention_12m(demo_tables, code, "housing_first")
+    assert abs(got - target) <= 0.10, f"municipality {code}: {got:.2f} vs target {target:.2f}"
+
+
+def test_comparison_group_keeps_housing_less_often_than_housing_first(demo_tables):
+    for code in CALIBRATION:
+        hf = _retention_12m(demo_tables, code, "housing_first")
+        comp = _retention_12m(demo_tables, code, "comparison")
+        assert comp < hf, f"municipality {code}"
+
+
+def test_housing_first_is_housed_much_faster_than_the_comparison(demo_tables):
+    spells = _with_municipality(demo_tables["housing_spells"], demo_tables["participants"])
+    days = (spells.filter(pl.col("housing_type").is_in(c.STABLE_HOUSING_TYPES))
+            .group_by("participant_id", "arm")
+            .agg(days=(pl.col("start_date").min() - pl.col("enrolment_date").first())
+                 .dt.total_days()))
+    median = dict(days.group_by("arm").agg(pl.col("days").median()).iter_rows())
+    assert median["housing_first"] <= 90
+    assert median["comparison"] >= 2 * median["housing_first"]
+
+
+def test_most_mandal_participants_leave_temporary_housing_within_two_months(demo_tables):
+    spells = _with_municipality(demo_tables["housing_spells"], demo_tables["participants"])
+    first = (spells.filter((pl.col("municipality_code") == "4205")
+                           & (pl.col("arm") == "housing_first"))
+             .sort("start_date").group_by("participant_id").first())
+    share = float(((first["end_date"] - first["start_date"]).dt.total_days() <= 61).mean())
+    assert share >= 0.6
+
+
+def _before_after(tables: dict[str, pl.DataFrame], nights: bool) -> pl.DataFrame:
+    """Rows per person in the 24 months before and after move-in (HF) or enrolment."""
+    p = tables["participants"]
+    move_in = (tables["housing_spells"].filter(pl.col("housing_type")
+                                              .is_in(c.STABLE_HOUSING_TYPES))
+               .group_by("participant_id").agg(move_in=pl.col("start_date").min()))
+    people = p.join(move_in, on="participant_id", how="left").with_columns(
+        anchor=pl.when(pl.col("arm") == "housing_first").then(pl.col("move_in"))
+        .otherwise(pl.col("enrolment_date")))
+    extraction = pl.col("municipality_code").replace_strict(
+        {code: _extraction(code) for code in CALIBRATION}, return_dtype=pl.Date)
+    people = people.filter(pl.col("anchor").is_not_null()
+                           & (pl.col("anchor") + pl.duration(days=730) <= extraction))
+    use = tables["service_use"].filter((pl.col("unit") == "night") == nights)
+    window = (pl.col("start_date") - pl.col("anchor")).dt.total_days()
+    counted = (people.select("participant_id", "arm", "anchor")
+               .join(use, on="participant_id", how="left")
+               .with_columns(before=window.is_between(-730, -1), after=window.is_between(0, 729))
+               .group_by("participant_id", "arm")
+               .agg(before=pl.col("before").sum(), after=pl.col("after").sum()))
+    return counted.group_by("arm").agg(pl.col("before").mean(), pl.col("after").mean())
+
+
+@pytest.mark.parametrize("nights", [False, True], ids=["events", "nights"])
+def test_housing_first_uses_fewer_services_after_move_in_than_before(demo_tables, nights):
+    means = {row["arm"]: row for row in _before_after(demo_tables, nights).iter_rows(named=True)}
+    hf = means["housing_first"]
+    assert hf["after"] < hf["before"]
+
+
+def test_comparison_group_also_uses_somewhat_fewer_services_after_but_falls_less(demo_tables):
+    means = {row["arm"]: row for row in _before_after(demo_tables, False).iter_rows(named=True)}
+    hf, comp = means["housing_first"], means["comparison"]
+    assert comp["after"] < comp["before"]  # regression to the mean
+    assert comp["after"] / comp["before"] > hf["after"] / hf["before"]
+
+
+def test_mansa_improves_about_half_a_point_for_housing_first_and_less_for_comparison(
+        demo_tables):
+    items = [name for name, _ in c.MANSA_ITEMS]
+    qol = _with_municipality(demo_tables["quality_of_life"], demo_tables["participants"])
+    mean = (qol.filter(pl.col("wave").is_in([0, 3]))
+            .with_columns(score=pl.mean_horizontal(items))
+            .group_by("arm", "wave").agg(pl.col("score").mean()))
+    m = {(arm, wave): s for arm, wave, s in mean.iter_rows()}
+    hf_gain = m[("housing_first", 3)] - m[("housing_first", 0)]
+    comp_gain = m[("comparison", 3)] - m[("comparison", 0)]
+    assert 0.3 <= hf_gain <= 0.8
+    assert comp_gain < hf_gain
+
+
+def test_some_mansa_items_are_missing(demo_tables):
+    qol = demo_tables["quality_of_life"]
+    missing, rows = qol["mansa_05_leisure"].null_count(), qol.height
+    assert 0 < missing < 0.1 * rows
+
+
+def test_hf_team_makes_about_one_home_visit_a_week(demo_tables):
+    p = demo_tables["participants"].filter(pl.col("support_model") == "HF-team")
+    visits = demo_tables["support_contacts"].join(p.select("participant_id"), on="participant_id")
+    first_year = visits.join(p.select("participant_id", "enrolment_date"), on="participant_id")
+    first_year = first_year.filter(
+        (pl.col("contact_date") - pl.col("enrolment_date")).dt.total_days() < 365)
+    per_week = first_year.filter(pl.col("contact_type") == "home_visit").height / (p.height * 52)
+    assert 0.8 <= per_week <= 1.8
+
+
+def test_cti_support_ends_within_a_year_of_move_in(demo_tables):
+    p = demo_tables["participants"].filter(pl.col("support_model") == "CTI")
+    last = (demo_tables["support_contacts"].join(p.select("participant_id", "enrolment_date"),
+                                                 on="participant_id")
+            .group_by("participant_id")
+            .agg(days=(pl.col("contact_date").max() - pl.col("enrolment_date").first())
+                 .dt.total_days()))
+    n_cti = last.height
+    too_long = last.filter(pl.col("days") > 180 + 300).height  # max days to housing + 9 months
+    assert n_cti > 0
+    assert too_long == 0
+
+
+def test_programme_costs_use_local_currency_and_mandal_has_six_fte(demo_tables):
+    costs = demo_tables["programme_costs"]
+    currency = dict(costs.select("municipality_code", "currency").unique().iter_rows())
+    assert currency == {"4205": "NOK", "1108": "NOK", "3403": "NOK", "730": "DKK", "461": "DKK"}
+    staff = costs.filter((pl.col("cost_item") == "staff") & (pl.col("municipality_code") == "4205"))
+    not_six = staff.filter(pl.col("fte") != 6.0).height
+    items = sorted(costs["cost_item"].unique().to_list())
+    assert not_six == 0
+    assert items == ["administration", "housing_subsidy", "staff"]
+
+
+def test_hamar_operations_cost_about_four_million_kroner_a_year(demo_tables):
+    hamar = demo_tables["programme_costs"].filter(
+        (pl.col("municipality_code") == "3403") & (pl.col("year") == 2015)
+        & pl.col("cost_item").is_in(["staff", "administration"]))
+    total = hamar["amount"].sum()
+    assert 3.7e6 <= total <= 4.5e6
+
+
+def test_every_calibration_fact_names_its_source():
+    for facts in (*CALIBRATION.values(), ASSUMPTIONS):
+        for name, fact in facts.items():
+            assert set(fact) == {"value", "source"}, name
+            assert fact["source"], name
+
+
+# ---- scaling ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [137, 2000])
+def test_scaling_gives_the_requested_number_of_participants(n):
+    p = generate_tables(SynthConfig(participants=n, style="contract"))["participants"]
+    total, municipalities = p.height, p["municipality_code"].n_unique()
+    assert total == n
+    assert municipalities == 5
+
+
+def test_service_events_per_participant_reach_ten_million_at_national_scale():
+    tables = generate_tables(SynthConfig(seed=3, participants=2000, style="contract"))
+    per_participant = tables["service_use"].height / tables["participants"].height
+    assert per_participant * 100_000 >= 1.05e7  # with a margin for sampling noise
+
+
+def test_scaling_keeps_the_shares_of_municipalities_and_arms():
+    p = generate_tables(SynthConfig(participants=7210, style="contract"))["participants"]
+    counts = dict(p.group_by("municipality_code").len().iter_rows())
+    demo = demo_cohort_sizes()
+    for code, arms in demo.items():
+        assert counts[code] == 10 * sum(arms.values())
+
+
+# ---- municipal-style files ----------------------------------------------------------------------
+
+
+def _spec(folder: Path) -> dict:
+    return yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))
+
+
+def _read_export(folder: Path, entry: dict, csv_opts: dict) -> pl.DataFrame:
+    """A municipal file with every column as text (what a loader would see)."""
+    path = folder / entry["file"]
+    if path.suffix == ".xlsx":
+        ws = openpyxl.load_workbook(path, read_only=True)[entry["sheet"]]
+        rows = list(ws.iter_rows(min_row=entry["header_row"], values_only=True))
+        header, body = rows[0], rows[1:]
+        text = [[None if v is None else (v.strftime("%d.%m.%Y") if isinstance(v, dt.datetime)
+                                         else str(v)) for v in col] for col in zip(*body)]
+        return pl.DataFrame(dict(zip(header, text, strict=True)), schema=dict.fromkeys(header,
+                                                                                       pl.String))
+    raw = path.read_bytes().decode(csv_opts["encoding"])
+    return pl.read_csv(raw.encode("utf-8"), separator=csv_opts["delimiter"],
+                       infer_schema=False)
+
+
+def _to_contract(df: pl.DataFrame, entry: dict, table: str) -> pl.DataFrame:
+    """Apply a source.yaml table mapping, the way the loader will."""
+    cols = []
+    for col in c.table(table).columns:
+        if col.name in entry["constants"]:
+            e = pl.lit(entry["constants"][col.name])
+        elif col.name in entry["columns"]:
+            e = pl.col(entry["columns"][col.name])
+            if col.name in entry["codes"]:
+                e = e.replace_strict(entry["codes"][col.name])
+        else:
+            e = pl.lit(None, pl.String)
+        if col.dtype == "DATE":
+            e = pl.coalesce(e.str.to_date("%d.%m.%Y", strict=False),
+                            e.str.to_date("%d-%m-%Y", strict=False))
+        elif col.dtype in ("INTEGER", "DOUBLE"):
+            e = e.str.replace(",", ".").cast(pl.Float64).cast(DTYPES[col.dtype])
+        cols.append(e.alias(col.name))
+    return df.select(cols)
+
+
+@pytest.mark.parametrize("source", NO_SOURCES)
+def test_norwegian_sources_are_windows_1252_with_semicolons(demo_dir, source):
+    spec = _spec(demo_dir / source)
+    assert spec["csv"] == {"delimiter": ";", "encoding": "cp1252"}
+    raw = (demo_dir / source / spec["tables"]["housing_spells"]["file"]).read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # 'ø' and 'å' are single cp1252 bytes
+    text = raw.decode("cp1252")
+    separators = text.splitlines()[0].count(";")
+    has_norwegian_letters = "ø" in text
+    assert separators == 5
+    assert has_norwegian_letters
+
+
+@pytest.mark.parametrize("source", DK_SOURCES)
+def test_danish_sources_are_utf8_with_a_byte_order_mark(demo_dir, source):
+    spec = _spec(demo_dir / source)
+    assert spec["csv"]["encoding"] == "utf-8-sig"
+    for entry in spec["tables"].values():
+        raw = (demo_dir / source / entry["file"]).read_bytes()
+        has_bom = raw.startswith(b"\xef\xbb\xbf")
+        assert has_bom, entry["file"]
+        raw.decode("utf-8")
+
+
+def test_norwegian_and_danish_files_use_local_dates_and_decimal_commas(demo_dir):
+    no = (demo_dir / "lindesnes" / "tjenestebruk.csv").read_bytes().decode("cp1252")
+    dk = (demo_dir / "randers" / "ydelser.csv").read_bytes().decode("utf-8-sig")
+    no_row, dk_row = no.splitlines()[1].split(";"), dk.splitlines()[1].split(";")
+    no_dotted = no_row[2][2] == "." and no_row[2][5] == "."  # dd.mm.yyyy
+    dk_dashed = dk_row[2][2] == "-" and dk_row[2][5] == "-"  # dd-mm-yyyy
+    decimal_commas = "," in no_row[4] and "," in dk_row[4]
+    assert no_dotted
+    assert dk_dashed
+    assert decimal_commas
+
+
+def test_hamar_participants_are_an_excel_sheet_below_a_title(demo_dir):
+    spec = _spec(demo_dir / "hamar")
+    entry = spec["tables"]["participants"]
+    assert entry["file"].endswith(".xlsx")
+    ws = openpyxl.load_workbook(demo_dir / "hamar" / entry["file"], read_only=True)[
+        entry["sheet"]]
+    rows = list(ws.iter_rows(max_row=entry["header_row"], values_only=True))
+    assert str(rows[0][0]).startswith("Hamar kommune")
+    assert "SYNTETISKE" in str(rows[0][0])
+    assert set(entry["columns"].values()) == {v for v in rows[-1] if v is not None}
+
+
+@pytest.mark.parametrize("source", NO_SOURCES + DK_SOURCES)
+def test_source_yaml_references_only_columns_present_in_the_files(demo_dir, source):
+    folder = demo_dir / source
+    spec = _spec(folder)
+    for table, entry in spec["tables"].items():
+        df = _read_export(folder, entry, spec["csv"])
+        assert set(entry["columns"].values()) == set(df.columns), table
+        assert set(entry["codes"]) <= set(entry["columns"]), table
+        assert not set(entry["constants"]) & set(entry["columns"]), table
+
+
+@pytest.mark.parametrize("source", NO_SOURCES + DK_SOURCES)
+def test_source_yaml_is_marked_synthetic_with_its_municipality_and_extraction_date(
+        demo_dir, source):
+    spec = _spec(demo_dir / source)
+    assert spec["synthetic"] is True
+    assert spec["source_id"].endswith("-synthetic")
+    assert "SYNTHETIC" in spec["description"]
+    assert spec["municipality_code"] in CALIBRATION
+    assert spec["extraction_date"] == _extraction(spec["municipality_code"])
+    assert set(spec["tables"]) == set(c.INPUT_TABLES)
+
+
+@pytest.mark.parametrize("source", NO_SOURCES + DK_SOURCES)
+def test_municipal_files_map_back_to_exactly_the_contract_tables(demo_dir, demo_tables, source):
+    folder = demo_dir / source
+    spec = _spec(folder)
+    code = spec["municipality_code"]
+    ids = demo_tables["participants"].filter(pl.col("municipality_code") == code)[
+        "participant_id"]
+    for table, entry in spec["tables"].items():
+        got = _to_contract(_read_export(folder, entry, spec["csv"]), entry, table)
+        want = demo_tables[table]
+        want = (want.filter(pl.col("municipality_code") == code)
+                if "municipality_code" in want.columns
+                else want.filter(pl.col("participant_id").is_in(ids.implode())))
+        missing = [k for k in c.table(table).column_names if k not in entry["columns"]
+                   and k not in entry["constants"]]
+        want = want.with_columns(pl.lit(None, want.schema[k]).alias(k) for k in missing)
+        same_rows = got.height == want.height
+        same = got.equals(want)
+        assert same_rows, f"{table}: row count differs from the contract table"
+        assert same, f"{table}: file content differs from the contract table"
+
+
+def test_readme_says_the_data_are_synthetic(demo_dir):
+    text = (demo_dir / "README.txt").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in text and "hfeval.synth" in text
+
+
+def test_contract_style_writes_one_file_per_table_and_a_minimal_source_yaml(tmp_path):
+    summary = generate(tmp_path, SynthConfig(participants=200, style="contract",
+                                             file_format="parquet"))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {f"{t}.parquet" for t in c.INPUT_TABLES} | {"source.yaml", "README.txt"}
+    spec = _spec(tmp_path)
+    assert spec["source_id"] == "synthetic-national" and spec["synthetic"] is True
+    assert isinstance(spec["extraction_date"], dt.date)
+    back = pl.read_parquet(tmp_path / "participants.parquet").height
+    assert back == summary.rows["participants"] == 200
+    assert sum(sum(a.values()) for a in summary.participants.values()) == 200
+    assert summary.files_written == len(names)
