@@ -1,6 +1,9 @@
 # hfeval: the two commands a new machine needs are `make demo` and `make test`.
 # Each installs uv (if missing) and the locked environment first.
 
+# Trust the platform's certificate store too (networks with an inspecting proxy).
+export UV_SYSTEM_CERTS ?= 1
+
 UV := $(shell ./scripts/ensure-uv.sh)
 RUN := $(UV) run --locked
 

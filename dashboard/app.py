@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # so pages can `import data`
 
 import data
 
-st.set_page_config(page_title="hfeval · Housing First", page_icon="🏠", layout="wide")
+st.set_page_config(page_title="hfeval · Housing First", page_icon=":material/home:", layout="wide")
 
 db = data.publish_db_path()
 if not db.exists():
@@ -25,11 +25,11 @@ if not db.exists():
 manifest = data.manifest(str(db))
 if manifest.get("synthetic_data"):
     st.error("**SYNTHETIC DATA** — generated for demonstration; it describes no real person.",
-             icon="🧪")
+             icon=":material/science:")
 
 pages = [
-    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("app_pages/data_quality.py", title="Data quality", icon="✅"),
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
 ]
 st.navigation(pages).run()
 

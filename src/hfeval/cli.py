@@ -190,7 +190,8 @@ def dashboard(
     console.print(f"dashboard: http://localhost:{port}  (Ctrl+C to stop)")
     env = {**os.environ, "HFEVAL_PUBLISH_DB": str(paths.publish_db)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
