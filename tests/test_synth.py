@@ -9,12 +9,14 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import polars as pl
 import pytest
 import yaml
 
 from hfeval import contract as c
+from hfeval import synth
 from hfeval.synth import (
     ASSUMPTIONS,
     CALIBRATION,
@@ -207,6 +209,58 @@ def test_nothing_happens_to_a_person_after_death(contract_tables):
         assert late == 0, f"{table}: {late} rows after death"
 
 
+def test_consecutive_nights_of_one_person_in_one_service_merge_into_one_stay():
+    shelter, temporary = c.SERVICE.index("shelter"), c.SERVICE.index("temporary_accommodation")
+    # person, first night, last night (day numbers), service
+    nights = [(0, 10, 12, shelter), (0, 13, 14, shelter),  # consecutive: one stay
+              (0, 16, 16, shelter),  # a night's gap: a new stay
+              (0, 17, 19, temporary),  # another service: a new stay
+              (1, 15, 15, shelter)]  # another person
+    expected = [(0, shelter, 10, 15, 5.0), (0, shelter, 16, 17, 1.0),
+                (0, temporary, 17, 20, 3.0), (1, shelter, 15, 16, 1.0)]
+    person, first, last, service = (np.array(col) for col in zip(*nights, strict=True))
+    stays = synth._night_stays(person, first, last, service)
+    got = list(zip(*(a.tolist() for a in stays), strict=True))
+    assert got == expected
+
+
+def test_shelter_and_temporary_accommodation_are_stays_that_count_their_nights(
+        contract_tables):
+    stays = contract_tables["service_use"].filter(
+        pl.col("service").is_in(["shelter", "temporary_accommodation"]))
+    nights = (pl.col("end_date") - pl.col("start_date")).dt.total_days()
+    n_stays = stays.height
+    not_night = stays.filter(pl.col("unit") != "night").height
+    open_or_empty = stays.filter(pl.col("end_date").is_null() | (nights < 1)).height
+    miscounted = stays.filter(pl.col("quantity") != nights).height
+    assert n_stays > 0
+    assert not_night == 0
+    assert open_or_empty == 0
+    assert miscounted == 0
+
+
+def test_stays_end_no_earlier_than_they_start_and_count_at_least_one_unit(contract_tables):
+    stays = contract_tables["service_use"].filter(pl.col("end_date").is_not_null())
+    days = (pl.col("end_date") - pl.col("start_date")).dt.total_days()
+    backwards = stays.filter(days < 0).height
+    miscounted = stays.filter(pl.col("quantity") != pl.max_horizontal(days, 1)).height
+    assert backwards == 0
+    assert miscounted == 0
+
+
+def test_night_stays_of_one_person_neither_overlap_nor_touch_in_the_same_service(
+        contract_tables):
+    stays = (contract_tables["service_use"].filter(pl.col("unit") == "night")
+             .sort("participant_id", "start_date", "service"))
+    prev_end = pl.col("end_date").shift(1).over("participant_id")
+    overlapping = stays.filter(pl.col("start_date") < prev_end).height
+    same_service = stays.sort("participant_id", "service", "start_date")
+    prev_end_same = pl.col("end_date").shift(1).over("participant_id", "service")
+    unmerged = same_service.filter(pl.col("start_date") <= prev_end_same).height
+    assert overlapping == 0
+    assert unmerged == 0
+
+
 # ---- calibration --------------------------------------------------------------------------------
 
 
@@ -287,7 +341,8 @@ def test_most_mandal_participants_leave_temporary_housing_within_two_months(demo
 
 
 def _before_after(tables: dict[str, pl.DataFrame], nights: bool) -> pl.DataFrame:
-    """Rows per person in the 24 months before and after move-in (HF) or enrolment."""
+    """Events (rows) or nights (quantity of the stays) per person in the 24 months before and
+    after move-in (HF) or enrolment."""
     p = tables["participants"]
     move_in = (tables["housing_spells"].filter(pl.col("housing_type")
                                               .is_in(c.STABLE_HOUSING_TYPES))
@@ -301,9 +356,11 @@ def _before_after(tables: dict[str, pl.DataFrame], nights: bool) -> pl.DataFrame
                            & (pl.col("anchor") + pl.duration(days=730) <= extraction))
     use = tables["service_use"].filter((pl.col("unit") == "night") == nights)
     window = (pl.col("start_date") - pl.col("anchor")).dt.total_days()
+    amount = pl.col("quantity") if nights else pl.lit(1.0)
     counted = (people.select("participant_id", "arm", "anchor")
                .join(use, on="participant_id", how="left")
-               .with_columns(before=window.is_between(-730, -1), after=window.is_between(0, 729))
+               .with_columns(before=amount * window.is_between(-730, -1),
+                             after=amount * window.is_between(0, 729))
                .group_by("participant_id", "arm")
                .agg(before=pl.col("before").sum(), after=pl.col("after").sum()))
     return counted.group_by("arm").agg(pl.col("before").mean(), pl.col("after").mean())
@@ -403,10 +460,23 @@ def test_scaling_gives_the_requested_number_of_participants(n):
     assert municipalities == 5
 
 
-def test_service_events_per_participant_reach_ten_million_at_national_scale():
+def test_service_rows_project_to_ten_to_sixteen_million_at_national_scale():
     tables = generate_tables(SynthConfig(seed=3, participants=2000, style="contract"))
     per_participant = tables["service_use"].height / tables["participants"].height
-    assert per_participant * 100_000 >= 1.05e7  # with a margin for sampling noise
+    assert 1.0e7 <= per_participant * 100_000 <= 1.6e7
+
+
+def test_large_tables_written_block_by_block_equal_the_generated_tables(tmp_path, monkeypatch):
+    monkeypatch.setattr(synth, "_BLOCK", 70)  # 250 participants: four blocks
+    config = SynthConfig(seed=5, participants=250, style="contract", file_format="parquet")
+    summary = generate(tmp_path, config)
+    tables = generate_tables(config)
+    for name in ("service_use", "support_contacts"):
+        back = pl.read_parquet(tmp_path / f"{name}.parquet")
+        rows = back.height
+        same = back.equals(tables[name])
+        assert rows == summary.rows[name] == tables[name].height, name
+        assert same, f"{name}: file differs from the generated table"
 
 
 def test_scaling_keeps_the_shares_of_municipalities_and_arms():

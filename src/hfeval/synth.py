@@ -13,7 +13,10 @@ Two layouts:
 - `style="contract"` (benchmarks): one folder with one file per contract table.
 
 `participants=N` scales all cohorts proportionally; generation is vectorised (numpy/polars) so
-N = 10^5 (>= 10^7 service events) takes seconds. Same seed and config give byte-identical files.
+N = 10^5 (about 1.1 * 10^7 service_use rows) takes seconds. Service use and support contacts are
+built, and in contract style written, in blocks of participants, which keeps memory under 1 GB.
+Shelter and temporary accommodation are recorded as stays (one row per stay with from, to and
+nights), as the registers do. Same seed and config give byte-identical files.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import openpyxl
 import polars as pl
+import pyarrow.parquet as pq
 import yaml
 
 from hfeval import contract as c
@@ -194,6 +199,21 @@ ASSUMPTIONS: dict[str, dict[str, Any]] = {
     "service_rates": _fact(
         "see _EVENT_SERVICES", f"{_ASSUMED}: heavy-tailed (gamma-Poisson) annual rates, "
         "lower after move-in for HF and somewhat lower for the comparison (regression to the mean)"),
+    "single_event_rates": _fact(
+        {"emergency_department": 4.0, "emergency_primary_care": 7.0,
+         "outpatient_mental_health": 7.0, "police_arrest": 3.0},
+        f"{_ASSUMED}: events a year in the 24 months before the anchor at frailty 1, raised "
+        "from 2.5, 3.5, 4.0 and 2.0 so that about 115 service rows per participant (1.1 * 10^7 "
+        "at 10^5 participants) remain once shelter nights are recorded as stays. ED: At Home/Chez "
+        "Soi Vancouver had 3.32 ED visits a year (SD 6.21) 12 months after enrolment, after "
+        "the pre-enrolment peak; legevakt/laegevagt is the first line for acute care and "
+        "counts phone contacts; outpatient mental health and substance-use contacts about "
+        "every 7 weeks (co-occurring disorders); arrests heavy-tailed around 3 a year. The "
+        "four still fall after move-in for HF except outpatient care, which rises"),
+    "shelter_stays": _fact(
+        "one row per stay", "municipal shelter and temporary-accommodation registers record a "
+        "stay (from, to, nights), not one row a night: consecutive nights of one person in one "
+        "service form one stay ending the morning after its last night"),
 }
 
 PRICE_BASE_YEAR = 2015
@@ -238,31 +258,29 @@ def demo_cohort_sizes() -> dict[str, dict[str, int]]:
 
 def generate_tables(config: SynthConfig = SynthConfig()) -> dict[str, pl.DataFrame]:
     """All six input tables with contract column names, codes and types."""
-    return _generate(config).tables
+    return _whole(_generate(config))
 
 
 def generate(out_dir: Path, config: SynthConfig = SynthConfig()) -> SynthSummary:
     """Write the synthetic data set to `out_dir` and return counts."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    gen = _generate(config)
-    if config.style == "contract":
-        files = _write_contract(out_dir, gen, config)
-    elif config.style == "municipal":
-        files = _write_municipal(out_dir, gen)
-    else:
+    if config.style not in ("contract", "municipal"):
         raise ValueError(f"unknown style {config.style!r}")
-    (out_dir / "README.txt").write_text(_readme(config, gen), encoding="utf-8")
+    gen = _generate(config)
+    if config.style == "contract":  # the large tables are streamed to disk block by block
+        files, rows = _write_contract(out_dir, gen, config)
+    else:
+        tables = _whole(gen)
+        files = _write_municipal(out_dir, tables, gen.extraction)
+        rows = {name: df.height for name, df in tables.items()}
+    (out_dir / "README.txt").write_text(_readme(config, rows), encoding="utf-8")
     files.append("README.txt")
     parts = gen.tables["participants"].group_by("municipality_code", "arm").len()
     counts: dict[str, dict[str, int]] = {code: {a: 0 for a in c.ARM} for code in _CODES}
     for code, arm, n in parts.iter_rows():
         counts[code][arm] = n
-    return SynthSummary(
-        rows={name: df.height for name, df in gen.tables.items()},
-        participants=counts,
-        files=tuple(sorted(files)),
-    )
+    return SynthSummary(rows=rows, participants=counts, files=tuple(sorted(files)))
 
 
 # ---- small helpers ------------------------------------------------------------------------------
@@ -326,7 +344,8 @@ def _idx(codes: tuple[str, ...], *names: str) -> list[int]:
 
 
 class _Gen(NamedTuple):
-    tables: dict[str, pl.DataFrame]
+    tables: dict[str, pl.DataFrame]  # the tables built whole
+    blocks: dict[str, Callable[[], Iterator[pl.DataFrame]]]  # built per block of participants
     extraction: dict[str, date]  # per municipality code
     scale: np.ndarray  # per municipality: actual / demo cohort size
 
@@ -662,15 +681,20 @@ class _Svc(NamedTuple):
     comp_after: float  # rate multiplier after enrolment, comparison
 
 
+_RATE = ASSUMPTIONS["single_event_rates"]["value"]
 _EVENT_SERVICES: dict[str, _Svc] = {
     "somatic_inpatient": _Svc("day", "patient_register", 0.8, 4, 0.75, 0.9),
     "psychiatric_inpatient": _Svc("day", "patient_register", 0.5, 12, 0.6, 0.9),
-    "emergency_department": _Svc("contact", "patient_register", 2.5, 0, 0.6, 0.85),
-    "emergency_primary_care": _Svc("contact", "municipal_record", 3.5, 0, 0.65, 0.85),
-    "outpatient_mental_health": _Svc("contact", "patient_register", 4.0, 0, 1.3, 0.95),
+    "emergency_department": _Svc("contact", "patient_register",
+                                   _RATE["emergency_department"], 0, 0.6, 0.85),
+    "emergency_primary_care": _Svc("contact", "municipal_record",
+                                     _RATE["emergency_primary_care"], 0, 0.65, 0.85),
+    "outpatient_mental_health": _Svc("contact", "patient_register",
+                                       _RATE["outpatient_mental_health"], 0, 1.3, 0.95),
     "substance_treatment_inpatient": _Svc("day", "patient_register", 0.3, 30, 0.9, 0.9),
     "detox": _Svc("day", "patient_register", 0.8, 6, 0.7, 0.9),
-    "police_arrest": _Svc("episode", "police_register", 2.0, 0, 0.6, 0.85),
+    "police_arrest": _Svc("episode", "police_register",
+                            _RATE["police_arrest"], 0, 0.6, 0.85),
     "police_custody": _Svc("day", "police_register", 1.2, 0, 0.6, 0.85),
     "court_case": _Svc("case", "court_register", 0.6, 0, 0.7, 0.9),
     "prison": _Svc("day", "prison_register", 0.25, 45, 0.6, 0.85),
@@ -725,23 +749,33 @@ def _random_events(rng: np.random.Generator, p: _People, anchor: np.ndarray,
     return ev._replace(service=np.array(_idx(c.SERVICE, *names))[ev.service])
 
 
-def _expand_nights(person: np.ndarray, first: np.ndarray, last: np.ndarray,
-                   service: np.ndarray) -> _Events:
-    """One row per night for stays covering nights first..last (inclusive)."""
-    nights = np.maximum(last - first + 1, 0)
-    rows = np.repeat(np.arange(person.size, dtype=np.int32), nights)
-    offset = np.arange(rows.size, dtype=np.int32) - np.repeat(
-        (np.cumsum(nights) - nights).astype(np.int32), nights)
-    day = first.astype(np.int32)[rows] + offset
-    return _Events(person.astype(np.int32)[rows], service.astype(np.int8)[rows], day,
-                   np.full(rows.size, _INF, np.int32), np.ones(rows.size, np.float32))
+def _night_stays(person: np.ndarray, first: np.ndarray, last: np.ndarray,
+                 service: np.ndarray) -> _Events:
+    """One row per stay covering nights first..last (inclusive), as registers record them.
+
+    Runs of consecutive nights of one person in one service merge into a single stay; it ends
+    on the morning after its last night, so `quantity` = end - start = nights (>= 1)."""
+    order = np.lexsort((first, service, person))
+    person, service, first, last = (
+        a[order].astype(np.int32) for a in (person, service, first, last))
+    new = np.ones(person.size, bool)
+    # Inputs never overlap, so comparing with the previous stay is enough.
+    new[1:] = ((person[1:] != person[:-1]) | (service[1:] != service[:-1])
+               | (first[1:] > last[:-1] + 1))
+    heads = np.flatnonzero(new)
+    last = np.maximum.reduceat(last, heads) if heads.size else last
+    start, end = first[heads], last + 1
+    return _Events(person[heads], service[heads], start, end, (end - start).astype(np.float64))
 
 
-def _pre_enrolment_nights(rng: np.random.Generator, p: _People, w0: np.ndarray) -> _Events:
-    """Shelter / temporary nights before enrolment (no spells there), one row a night.
+def _pre_enrolment_nights(rng: np.random.Generator, p: _People, w0: np.ndarray
+                          ) -> tuple[np.ndarray, ...]:
+    """Shelter / temporary nights before enrolment (no spells there): person, first night,
+    last night and service of each stay.
 
-    Stays alternate with gaps, walking back from enrolment, so nights never double up;
-    gaps are shorter for frailer people and just before enrolment (enrolled at a peak)."""
+    Stays alternate with gaps of at least one night, walking back from enrolment, so stays
+    never touch; gaps are shorter for frailer people and just before enrolment (enrolled at a
+    peak)."""
     k = _MAX_STAYS_BEFORE
     stay = np.clip(np.round(_lognormal(rng, _NIGHTS_PER_STAY_MEDIAN, 0.9, p.n * k)), 1, 180)
     peak = 0.6 + 0.4 * np.minimum(np.arange(k) / 8, 1.0)
@@ -755,19 +789,24 @@ def _pre_enrolment_nights(rng: np.random.Generator, p: _People, w0: np.ndarray) 
     p_shelter = np.where(p.country_dk[person], 0.8, 0.3)
     kind = np.where(rng.random(person.size) < p_shelter, c.SERVICE.index("shelter"),
                     c.SERVICE.index("temporary_accommodation"))
-    return _expand_nights(person, first, last[keep], kind)
+    return person, first, last[keep], kind
 
 
-def _spell_services(p: _People, h: _Housing, w0: np.ndarray, limit: np.ndarray) -> list[_Events]:
-    """After enrolment, shelter nights and institutional days follow the housing spells."""
+def _spell_services(p: _People, h: _Housing, w0: np.ndarray, limit: np.ndarray
+                    ) -> tuple[tuple[np.ndarray, ...], _Events]:
+    """After enrolment, shelter nights and institutional days follow the housing spells.
+
+    Nights come back as (person, first night, last night, service) for `_night_stays`. A night
+    counts once the morning after it is observed: before extraction, death and the window end."""
     sp = h.person
     lo = np.maximum(h.start, w0[sp])
-    hi = np.minimum(np.where(h.end >= _INF, p.extraction[sp], h.end), limit[sp])
+    stop = np.where(h.end >= _INF, p.extraction[sp], h.end)  # <= extraction and death
+    hi = np.minimum(stop, limit[sp])
     kind = np.where(h.htype == _SHELTER, c.SERVICE.index("shelter"),
                     c.SERVICE.index("temporary_accommodation"))
-    last_night = np.where(h.end >= _INF, hi, np.minimum(hi, h.end - 1))
+    last_night = np.minimum(stop, limit[sp] + 1) - 1
     sel = np.isin(h.htype, [_TEMP, _SHELTER]) & (last_night >= lo)
-    nights = _expand_nights(sp[sel], lo[sel], last_night[sel], kind[sel])
+    nights = (sp[sel], lo[sel], last_night[sel], kind[sel])
     stay_map = {_PRISON: "prison", _INST: "substance_treatment_inpatient",
                 _HOSP: "psychiatric_inpatient"}
     stay = np.isin(h.htype, list(stay_map)) & (hi >= lo)
@@ -775,7 +814,7 @@ def _spell_services(p: _People, h: _Housing, w0: np.ndarray, limit: np.ndarray) 
                     [c.SERVICE.index(s) for s in stay_map.values()], -1)
     stays = _Events(sp[stay], svc[stay], lo[stay], hi[stay],
                     np.maximum(hi[stay] - lo[stay], 1).astype(np.float64))
-    return [nights, stays]
+    return nights, stays
 
 
 def _concat(parts: list[_Events]) -> _Events:
@@ -789,8 +828,12 @@ def _service_use(rng: np.random.Generator, p: _People, h: _Housing, pid: pl.Seri
     anchor = np.where(p.hf & h.housed, h.move_in, p.enrol)
     limit = np.minimum(np.minimum(anchor + _WINDOW - 1, p.extraction), h.death)
     w0 = anchor - _WINDOW
-    ev = _concat([_random_events(rng, p, anchor, limit), _pre_enrolment_nights(rng, p, w0),
-                  *_spell_services(p, h, w0, limit)])
+    events = _random_events(rng, p, anchor, limit)
+    pre = _pre_enrolment_nights(rng, p, w0)
+    spell_nights, spell_stays = _spell_services(p, h, w0, limit)
+    nights = _night_stays(*(np.concatenate([a, b]) for a, b in zip(pre, spell_nights,
+                                                                     strict=True)))
+    ev = _concat([events, nights, spell_stays])
     # Every part is generated inside [w0, limit] already, so no filtering pass is needed.
     # One sort on a combined key (person, date, service); stable, so ties keep their order.
     base = int(ev.start.min()) if ev.start.size else 0
@@ -970,8 +1013,13 @@ def _schema(table: str) -> dict[str, Any]:
     return {col.name: _POLARS_TYPE[col.dtype] for col in c.table(table).columns}
 
 
+def _cast(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    return df.select(pl.col(k).cast(t) for k, t in _schema(name).items())
+
+
 def _generate(config: SynthConfig) -> _Gen:
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5)]
+    seqs = np.random.SeedSequence(config.seed).spawn(5)
+    streams = [np.random.default_rng(s) for s in seqs]
     people, participants = _participants(streams[0], config, config.style == "contract")
     pid = participants["participant_id"]
     housing = _housing(streams[1], people, pid)
@@ -982,18 +1030,65 @@ def _generate(config: SynthConfig) -> _Gen:
     tables = {
         "participants": participants,
         "housing_spells": housing.spells,
-        "service_use": _service_use(streams[2], people, housing, pid),
-        "support_contacts": _support_contacts(streams[3], people, housing, pid),
         "quality_of_life": _quality_of_life(streams[4], people, housing, pid),
         "programme_costs": _programme_costs(people, housing, scale),
     }
-    tables = {name: df.select(pl.col(k).cast(t) for k, t in _schema(name).items())
-              for name, df in tables.items()}
+    tables = {name: _cast(name, df) for name, df in tables.items()}
+    blocks = {
+        "service_use": _in_blocks("service_use", _service_use, seqs[2], people, housing, pid),
+        "support_contacts": _in_blocks("support_contacts", _support_contacts, seqs[3], people,
+                                       housing, pid),
+    }
     ext = np.array([_day(CALIBRATION[k]["extraction_date"]["value"]) for k in _CODES])
     if config.style == "contract":
         ext[:] = ext.max()
     extraction = {k: _to_date(int(d)) for k, d in zip(_CODES, ext, strict=True)}
-    return _Gen(tables, extraction, scale)
+    return _Gen(tables, blocks, extraction, scale)
+
+
+# Participants per block of the two large person-level tables (about 1.1 million service rows
+# and 1.5 million contacts): generating and writing them a block at a time bounds memory.
+_BLOCK = 10_000
+
+_PersonTable = Callable[[np.random.Generator, _People, _Housing, pl.Series], pl.DataFrame]
+
+
+def _in_blocks(name: str, make: _PersonTable, seq: np.random.SeedSequence, p: _People,
+               h: _Housing, pid: pl.Series) -> Callable[[], Iterator[pl.DataFrame]]:
+    """Rows of `make` for consecutive blocks of participants, in participant order.
+
+    Each block draws from its own stream spawned from `seq`, so the rows depend only on the
+    seed and the number of participants, and every pass yields the same rows."""
+    n_blocks = max(1, -(-p.n // _BLOCK))
+
+    def blocks() -> Iterator[pl.DataFrame]:
+        for i in range(n_blocks):
+            lo, hi = i * _BLOCK, min((i + 1) * _BLOCK, p.n)
+            rng = np.random.default_rng(
+                np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, i)))
+            df = make(rng, _people_block(p, lo, hi), _housing_block(h, lo, hi),
+                      pid.slice(lo, hi - lo))
+            yield _cast(name, df)
+
+    return blocks
+
+
+def _people_block(p: _People, lo: int, hi: int) -> _People:
+    return _People(hi - lo, *(a[lo:hi] for a in p[1:]))
+
+
+def _housing_block(h: _Housing, lo: int, hi: int) -> _Housing:
+    a, b = (int(i) for i in np.searchsorted(h.person, [lo, hi]))  # spells are person-sorted
+    return _Housing(h.housed[lo:hi], h.move_in[lo:hi], h.death[lo:hi],
+                    h.spells.slice(a, b - a), h.person[a:b] - lo, h.start[a:b], h.end[a:b],
+                    h.htype[a:b])
+
+
+def _whole(gen: _Gen) -> dict[str, pl.DataFrame]:
+    """Every table in contract order, the block-built ones concatenated."""
+    return {name: gen.tables[name] if name in gen.tables
+            else pl.concat(list(gen.blocks[name]()), rechunk=True)
+            for name in c.INPUT_TABLES}
 
 
 def _to_date(day: int) -> date:
@@ -1003,14 +1098,13 @@ def _to_date(day: int) -> date:
 # ---- writers: contract style --------------------------------------------------------------------
 
 
-def _write_contract(out_dir: Path, gen: _Gen, config: SynthConfig) -> list[str]:
-    files = []
-    for name, df in gen.tables.items():
+def _write_contract(out_dir: Path, gen: _Gen, config: SynthConfig
+                    ) -> tuple[list[str], dict[str, int]]:
+    files, rows = [], {}
+    for name in c.INPUT_TABLES:
         fname = f"{name}.{config.file_format}"
-        if config.file_format == "parquet":
-            df.write_parquet(out_dir / fname)
-        else:
-            df.write_csv(out_dir / fname)
+        parts = gen.blocks[name]() if name in gen.blocks else iter([gen.tables[name]])
+        rows[name] = _write_parts(out_dir / fname, name, parts, config.file_format)
         files.append(fname)
     meta = {
         "source_id": "synthetic-national",
@@ -1021,7 +1115,26 @@ def _write_contract(out_dir: Path, gen: _Gen, config: SynthConfig) -> list[str]:
     (out_dir / "source.yaml").write_text(
         yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
     files.append("source.yaml")
-    return files
+    return files, rows
+
+
+def _write_parts(path: Path, name: str, parts: Iterable[pl.DataFrame],
+                 file_format: Literal["csv", "parquet"]) -> int:
+    """Append data frames to one file (a parquet row group, or CSV lines, at a time);
+    returns the number of rows written."""
+    rows = 0
+    if file_format == "parquet":
+        schema = pl.DataFrame(schema=_schema(name)).to_arrow().schema
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for df in parts:
+                writer.write_table(df.to_arrow())
+                rows += df.height
+    else:
+        with path.open("wb") as f:
+            for i, df in enumerate(parts):
+                df.write_csv(f, include_header=i == 0)
+                rows += df.height
+    return rows
 
 
 # ---- writers: municipal style -------------------------------------------------------------------
@@ -1250,16 +1363,17 @@ def _to_export(df: pl.DataFrame, columns: dict[str, str], codes: dict[str, dict[
         for k, v in columns.items())
 
 
-def _write_municipal(out_dir: Path, gen: _Gen) -> list[str]:
+def _write_municipal(out_dir: Path, tables: dict[str, pl.DataFrame],
+                     extraction: dict[str, date]) -> list[str]:
     files: list[str] = []
     for code, layout in _LAYOUTS.items():
         folder = out_dir / layout.folder
         folder.mkdir(parents=True, exist_ok=True)
-        participants = gen.tables["participants"].filter(pl.col("municipality_code") == code)
+        participants = tables["participants"].filter(pl.col("municipality_code") == code)
         ids = participants["participant_id"]
         encoding = "cp1252" if layout.lang == "nb" else "utf-8-sig"
         spec_tables: dict[str, Any] = {}
-        for table, df in gen.tables.items():
+        for table, df in tables.items():
             if table == "programme_costs":
                 part = df.filter(pl.col("municipality_code") == code)
             elif table == "participants":
@@ -1271,7 +1385,7 @@ def _write_municipal(out_dir: Path, gen: _Gen) -> list[str]:
             fname = layout.files[table]
             entry: dict[str, Any] = {"file": fname}
             if fname.endswith(".xlsx"):
-                _write_xlsx(folder / fname, export, gen.extraction[code])
+                _write_xlsx(folder / fname, export, extraction[code])
                 entry |= {"sheet": _HAMAR_SHEET, "header_row": _HAMAR_HEADER_ROW}
             else:
                 _write_csv(folder / fname, export, layout.date_format, encoding)
@@ -1290,7 +1404,7 @@ def _write_municipal(out_dir: Path, gen: _Gen) -> list[str]:
             "source_id": layout.source_id,
             "description": f"SYNTHETIC demo data shaped like an export from {name}; "
                            "generated by hfeval.synth, no real persons",
-            "extraction_date": gen.extraction[code],
+            "extraction_date": extraction[code],
             "synthetic": True,
             "municipality_code": code,
             "csv": {"delimiter": ";", "encoding": encoding},
@@ -1345,8 +1459,8 @@ def _normalise_zip(data: bytes, fixed: datetime) -> bytes:
     return out.getvalue()
 
 
-def _readme(config: SynthConfig, gen: _Gen) -> str:
-    counts = "\n".join(f"  {k}: {df.height} rows" for k, df in gen.tables.items())
+def _readme(config: SynthConfig, rows: dict[str, int]) -> str:
+    counts = "\n".join(f"  {k}: {n} rows" for k, n in rows.items())
     layout = ("one folder per municipality, each shaped like that municipality's own export, "
               "with a source.yaml\nthat maps its columns and codes onto the hfeval data contract"
               if config.style == "municipal" else
@@ -1363,7 +1477,8 @@ How it was made: cohorts of Housing First participants and a comparison group (t
 usual) in five municipalities (Lindesnes/Mandal, Sandnes, Hamar, Randers, Odense), with enrolment
 periods, support methods, 12-month housing retention, team sizes and costs calibrated to facts in
 the municipalities' public documents (see hfeval.synth.CALIBRATION for each fact and its source).
-Housing spells, service use (heavy-tailed, 24 months before and after move-in or enrolment),
+Housing spells, service use (heavy-tailed, 24 months before and after move-in or enrolment;
+shelter and temporary accommodation as stays with their nights),
 follow-up contacts, MANSA quality-of-life scores and programme costs are drawn from documented
 assumptions (hfeval.synth.ASSUMPTIONS). Same seed and settings give byte-identical files.
 
