@@ -388,11 +388,16 @@ def test_two_file_columns_matching_one_contract_column_is_an_error(tmp_path):
         load(tmp_path, CONTACTS, f)
 
 
-def test_mapping_a_column_the_file_lacks_is_an_error(tmp_path):
+def test_a_mapped_column_the_file_lacks_is_reported_as_missing_not_as_a_mapping_error(tmp_path):
+    # The file, not the mapping, is wrong: validation then fails the table (exit 2) and names it.
     f = write(tmp_path / "c.csv", "participant_id\nP1\n")
 
-    with pytest.raises(SourceError, match="maps contact_type to column 'Type kontakt'"):
-        load(tmp_path, CONTACTS, f, mapping=TableMapping(columns={"contact_type": "Type kontakt"}))
+    _, report = load(
+        tmp_path, CONTACTS, f, mapping=TableMapping(columns={"contact_type": "Type kontakt"})
+    )
+
+    assert report.files[0].mapped_columns_not_found == {"contact_type": "Type kontakt"}
+    assert "contact_type" in report.files[0].missing_required_columns
 
 
 def test_missing_required_and_optional_columns_are_reported_and_loaded_as_null(tmp_path):

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from hfeval import contract as c
-from hfeval import synth
+from hfeval import pipeline, synth
+from hfeval.config import get_paths
 from hfeval.synth import (
     ASSUMPTIONS,
     CALIBRATION,
@@ -452,12 +453,19 @@ def test_every_calibration_fact_names_its_source():
 # ---- scaling ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [137, 2000])
-def test_scaling_gives_the_requested_number_of_participants(n):
+@pytest.mark.parametrize("n", [137, 721])
+def test_scaling_up_to_the_demo_size_gives_the_requested_number_in_the_five(n):
     p = generate_tables(SynthConfig(participants=n, style="contract"))["participants"]
     total, municipalities = p.height, p["municipality_code"].n_unique()
     assert total == n
     assert municipalities == 5
+
+
+def test_scaling_beyond_the_demo_size_gives_the_requested_number_in_more_municipalities():
+    p = generate_tables(SynthConfig(participants=2000, style="contract"))["participants"]
+    total, municipalities = p.height, p["municipality_code"].n_unique()
+    assert total == 2000
+    assert municipalities > 5
 
 
 def test_service_rows_project_to_ten_to_sixteen_million_at_national_scale():
@@ -479,12 +487,224 @@ def test_large_tables_written_block_by_block_equal_the_generated_tables(tmp_path
         assert same, f"{name}: file differs from the generated table"
 
 
-def test_scaling_keeps_the_shares_of_municipalities_and_arms():
-    p = generate_tables(SynthConfig(participants=7210, style="contract"))["participants"]
-    counts = dict(p.group_by("municipality_code").len().iter_rows())
+def test_scaling_below_the_demo_size_keeps_the_shares_of_municipalities_and_arms():
+    n = 300
+    p = generate_tables(SynthConfig(participants=n, style="contract"))["participants"]
+    counts = {(code, arm): k for code, arm, k in
+              p.group_by("municipality_code", "arm").len().iter_rows()}
     demo = demo_cohort_sizes()
+    total = sum(sum(arms.values()) for arms in demo.values())
     for code, arms in demo.items():
-        assert counts[code] == 10 * sum(arms.values())
+        for arm, k in arms.items():
+            off = abs(counts[(code, arm)] - k * n / total)
+            assert off < 1, f"municipality {code}, {arm}: {off:.2f} from its share"
+
+
+# ---- national scale: synthetic municipalities beside the five ------------------------------------
+
+NATIONAL = SynthConfig(participants=3000, style="contract", file_format="parquet")
+SYNTHETIC_CODE = r"^S\d{4}$"
+
+
+@pytest.fixture(scope="module")
+def national_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("national")
+    generate(out, NATIONAL)
+    return out
+
+
+def _national(folder: Path, table: str) -> pl.DataFrame:
+    return pl.read_parquet(folder / f"{table}.parquet")
+
+
+def _synthetic_reference(folder: Path) -> pl.DataFrame:
+    return pl.read_csv(folder / "reference" / "municipalities.csv", infer_schema=False)
+
+
+def _real_municipalities() -> pl.DataFrame:
+    return pl.read_csv(get_paths().reference / "municipalities.csv", infer_schema=False)
+
+
+def test_national_scale_writes_its_synthetic_municipalities_as_a_reference_file(national_dir):
+    ref = _synthetic_reference(national_dir)
+    header = (get_paths().reference / "municipalities.csv").read_text(
+        encoding="utf-8").splitlines()[0]
+    written_header = (national_dir / "reference" / "municipalities.csv").read_bytes().decode(
+        "utf-8").splitlines()[0]
+    n = ref.height
+    not_synthetic_code = ref.filter(~pl.col("municipality_code").str.contains(SYNTHETIC_CODE))
+    numbers = ref["municipality_code"].str.slice(1).cast(pl.Int64)
+    names = ("Synthetic municipality " + numbers.cast(pl.String)).to_list()
+    assert written_header == header
+    assert n > 0
+    assert not_synthetic_code.height == 0
+    assert ref["name"].to_list() == names
+    assert set(ref["region"]) == {"Synthetic"}
+    assert set(ref["country"]) <= {"NO", "DK"}
+    assert ref["source"].str.contains("SYNTHETIC").all()
+
+
+def test_national_scale_reference_file_lists_only_the_synthetic_municipalities(national_dir):
+    codes = set(_synthetic_reference(national_dir)["municipality_code"])
+    assert not codes & set(CALIBRATION)
+
+
+def test_synthetic_codes_never_collide_with_real_municipality_codes(national_dir):
+    real = set(_real_municipalities()["municipality_code"])
+    synthetic = set(_synthetic_reference(national_dir)["municipality_code"])
+    assert real >= set(CALIBRATION)
+    assert not real & synthetic
+
+
+@pytest.mark.parametrize("table", ["participants", "programme_costs"])
+def test_every_municipality_code_at_national_scale_is_one_of_the_five_or_synthetic(
+        national_dir, table):
+    known = set(CALIBRATION) | set(_synthetic_reference(national_dir)["municipality_code"])
+    df = _national(national_dir, table)
+    unknown = df.filter(~pl.col("municipality_code").is_in(sorted(known))).height
+    assert unknown == 0, f"{table}: {unknown} rows with an unknown municipality code"
+
+
+def test_every_synthetic_municipality_has_participants_and_programme_costs(national_dir):
+    synthetic = set(_synthetic_reference(national_dir)["municipality_code"])
+    for table in ("participants", "programme_costs"):
+        used = set(_national(national_dir, table)["municipality_code"])
+        missing = len(synthetic - used)
+        assert missing == 0, f"{table}: {missing} synthetic municipalities without rows"
+
+
+def test_the_five_keep_their_demo_cohort_sizes_at_national_scale(national_dir):
+    p = _national(national_dir, "participants")
+    counts = {(code, arm): n for code, arm, n in
+              p.group_by("municipality_code", "arm").len().iter_rows() if code in CALIBRATION}
+    expected = {(code, arm): n for code, arms in demo_cohort_sizes().items()
+                for arm, n in arms.items()}
+    total = p.height
+    assert counts == expected
+    assert total == NATIONAL.participants
+
+
+@pytest.mark.parametrize("table", c.INPUT_TABLES)
+def test_the_five_get_exactly_their_demo_rows_at_national_scale(national_dir, contract_tables,
+                                                                table):
+    demo = contract_tables[table]
+    got = _national(national_dir, table)
+    if "municipality_code" in got.columns:
+        got = got.filter(pl.col("municipality_code").is_in(list(CALIBRATION)))
+    else:
+        got = got.filter(pl.col("participant_id").is_in(
+            contract_tables["participants"]["participant_id"].implode()))
+    same = got.equals(demo)
+    assert same, f"{table}: the five differ from their demo-size rows"
+
+
+def test_national_scale_fte_lies_within_the_contract_range(national_dir):
+    fte_col = next(col for col in c.table("programme_costs").columns if col.name == "fte")
+    fte = _national(national_dir, "programme_costs")["fte"].drop_nulls()
+    outside = fte.filter((fte < fte_col.min_value) | (fte > fte_col.max_value)).len()
+    assert fte.len() > 0
+    assert outside == 0
+
+
+def test_synthetic_teams_have_one_fte_per_seven_to_nine_housing_first_participants(
+        national_dir):
+    p = _national(national_dir, "participants").filter(
+        pl.col("municipality_code").str.contains(SYNTHETIC_CODE)
+        & (pl.col("arm") == "housing_first"))
+    hf = p.group_by("municipality_code").len()
+    staff = (_national(national_dir, "programme_costs")
+             .filter(pl.col("cost_item") == "staff")
+             .group_by("municipality_code").agg(pl.col("fte").max())
+             .join(hf, on="municipality_code"))
+    per_fte = staff["len"] / staff["fte"]
+    implausible = int(((per_fte < 6.5) | (per_fte > 9.5)).sum())
+    assert staff.height == hf.height
+    assert implausible == 0
+    assert staff["fte"].max() <= 50
+
+
+def test_synthetic_cohorts_are_skewed_within_20_to_400_and_add_up():
+    sizes = synth._synthetic_sizes(np.random.default_rng(1), 100_000)
+    total, smallest, largest = int(sizes.sum()), int(sizes.min()), int(sizes.max())
+    assert total == 100_000
+    assert smallest >= 20
+    assert largest <= 400
+    assert np.median(sizes) < sizes.mean()  # many small programmes, a few large
+
+
+@pytest.mark.parametrize("total,expected", [(7, [7]), (19, [19]), (20, [20])])
+def test_few_remaining_participants_form_one_synthetic_cohort(total, expected):
+    sizes = synth._synthetic_sizes(np.random.default_rng(1), total).tolist()
+    assert sizes == expected
+
+
+def test_a_small_remainder_is_topped_up_to_the_minimum_cohort():
+    for seed in range(20):
+        sizes = synth._synthetic_sizes(np.random.default_rng(seed), 1_000)
+        total, smallest = int(sizes.sum()), int(sizes.min())
+        assert total == 1_000
+        assert smallest >= 20
+
+
+@pytest.fixture(scope="module")
+def synthetic_municipalities() -> list:
+    return synth._synthetic_municipalities(np.random.default_rng(2), 100_000)
+
+
+def test_about_sixty_percent_of_synthetic_municipalities_are_norwegian(synthetic_municipalities):
+    norwegian = np.mean([m.country == "NO" for m in synthetic_municipalities])
+    assert 0.55 <= norwegian <= 0.65
+
+
+def test_synthetic_municipalities_follow_a_calibrated_profile_of_their_own_country(
+        synthetic_municipalities):
+    codes = list(CALIBRATION)
+    mismatched = sum(CALIBRATION[codes[m.profile]]["country"]["value"] != m.country
+                     for m in synthetic_municipalities)
+    profiles = {m.profile for m in synthetic_municipalities}
+    assert mismatched == 0
+    assert profiles == set(range(len(codes)))
+
+
+def test_synthetic_extraction_comes_at_a_quarter_end_after_enrolment_but_never_after_the_five(
+        synthetic_municipalities):
+    latest_calibrated = max(_extraction(code) for code in CALIBRATION)
+    for m in synthetic_municipalities:
+        last_enrolment = dt.date.fromisoformat(m.waves[-1][1])
+        extraction = dt.date.fromisoformat(m.extraction)
+        months = (extraction.year - last_enrolment.year) * 12 + (
+            extraction.month - last_enrolment.month)
+        assert extraction <= latest_calibrated
+        assert months >= 33
+        assert (extraction + dt.timedelta(days=1)).month in (1, 4, 7, 10)
+        assert (extraction + dt.timedelta(days=1)).day == 1
+
+
+def test_municipal_style_beyond_the_demo_size_asks_for_contract_style(tmp_path):
+    with pytest.raises(ValueError, match="use --style contract for national scale"):
+        generate(tmp_path, SynthConfig(participants=3000, style="municipal"))
+
+
+def test_national_scale_gives_byte_identical_files_including_the_reference_file(tmp_path):
+    config = SynthConfig(seed=11, participants=1500, style="contract", file_format="csv")
+    generate(tmp_path / "a", config)
+    generate(tmp_path / "b", config)
+    a = _hashes(tmp_path / "a")
+    assert "reference/municipalities.csv" in a
+    assert a == _hashes(tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_the_pipeline_runs_national_scale_data_without_quarantining_a_row(national_dir):
+    result = pipeline.run(national_dir)
+    exit_code = result.exit_code
+    tables = result.manifest["tables"]
+    quarantined = {name: t["rows_quarantined"] for name, t in tables.items()}
+    synthetic = _synthetic_reference(national_dir).height
+    assert exit_code == 0
+    assert quarantined == dict.fromkeys(quarantined, 0)
+    assert tables["participants"]["rows_loaded"] == NATIONAL.participants
+    assert tables["municipalities"]["rows_loaded"] == _real_municipalities().height + synthetic
 
 
 # ---- municipal-style files ----------------------------------------------------------------------

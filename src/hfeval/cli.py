@@ -22,8 +22,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # tracebacks could show data values: never print them
 )
 # Piped output (CI, logs) gets a fixed width rather than rich's 80 columns.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 110)
+# soft_wrap: long paths and messages stay on one line so they can be copied.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
+err = Console(stderr=True, highlight=False, soft_wrap=True,
+              width=None if sys.stderr.isatty() else 110)
 
 
 def _version(value: bool) -> None:
@@ -226,7 +228,7 @@ def docs(
         contract_docs.write_docs(paths.root)
         console.print("wrote data/README.md and data/templates/")
     else:
-        console.print(contract_docs.render_markdown())
+        typer.echo(contract_docs.render_markdown(), nl=False)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,11 @@ PARAMETER_DOCS: dict[str, tuple[Any, str]] = {
         ("Share of rows that must pass each row-level expectation (GX `mostly`). Failing rows "
         "are quarantined; below this share the table fails and nothing is published."),
     ),
+    "engine.memory_limit": (
+        "4GB",
+        "Most memory DuckDB may use; beyond it, work spills to disk in the run's build folder.",
+    ),
+    "engine.threads": (0, "DuckDB worker threads; 0 = one per core."),
     "disclosure.threshold": (
         7,
         "Statistics describing this many people or fewer are suppressed (OpenSAFELY: 7).",
@@ -119,7 +124,6 @@ PARAMETER_DOCS: dict[str, tuple[Any, str]] = {
         5,
         "Published counts are rounded to the nearest multiple of this.",
     ),
-    "synthetic.seed": (20140101, "Seed of the synthetic demo data."),
 }
 
 

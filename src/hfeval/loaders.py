@@ -80,6 +80,8 @@ class FileReport:
     ignored_columns: list[str] = field(default_factory=list)
     missing_required_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    # contract column -> file column the mapping names but the file lacks
+    mapped_columns_not_found: dict[str, str] = field(default_factory=dict)
     unmapped_codes: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -157,6 +159,7 @@ class _ColumnPlan:
     sources: dict[str, int]  # contract column -> index of the file column
     unknown: list[int]
     ignored: list[str]
+    absent: dict[str, str] = field(default_factory=dict)
 
 
 def _plan_columns(
@@ -166,14 +169,16 @@ def _plan_columns(
     normed = [normalise_name(h) for h in cleaned]
     sources: dict[str, int] = {}
     claimed: set[int] = set()
+    absent: dict[str, str] = {}
     for col, wanted in mapping.columns.items():
         hits = [i for i, h in enumerate(cleaned) if h == wanted] or [
             i for i, n in enumerate(normed) if n == normalise_name(wanted)
         ]
         if not hits:
-            raise SourceError(
-                f"{label}: the mapping maps {col} to column {wanted!r}, which is not in the file"
-            )
+            # The column is missing from this file: reported, and a table-level validation
+            # failure if it is required, like any missing column (not a mapping error).
+            absent[col] = wanted
+            continue
         if len(hits) > 1:
             raise SourceError(f"{label}: column {wanted!r} occurs {len(hits)} times in the header")
         sources[col] = hits[0]
@@ -206,7 +211,7 @@ def _plan_columns(
         raise SourceError(
             f"{label}: {', '.join(sorted(clash))} given as a constant but also present in the file"
         )
-    return _ColumnPlan(sources, unknown, ignored)
+    return _ColumnPlan(sources, unknown, ignored, absent)
 
 
 # ---- CSV: encoding, line endings, header ---------------------------------------------------------
@@ -801,6 +806,7 @@ def _insert_staged(
             unknown.append(f"(unnamed column {i + 1})")
     report.unknown_columns = unknown
     report.ignored_columns = plan.ignored
+    report.mapped_columns_not_found = plan.absent
     report.column_map = {c: _clean_header(staged.headers[i]) for c, i in plan.sources.items()}
 
     exprs = []

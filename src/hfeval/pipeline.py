@@ -291,6 +291,7 @@ def _run_locked(
     spec = load_spec(paths.pipeline_spec)
     try:
         con = duckdb.connect(str(build))
+        _configure_engine(con, params, work)
         try:
             with mf.timed("discover", report):
                 if not data_dir.is_dir():
@@ -329,6 +330,16 @@ def _run_locked(
         for p in (build, build_pub, Path(f"{build}.wal"), Path(f"{build_pub}.wal")):
             p.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _configure_engine(con: duckdb.DuckDBPyConnection, params: dict[str, Any], work: Path) -> None:
+    """Bound DuckDB's memory (it spills to the run's work folder) and threads."""
+    spill = work / "spill"
+    spill.mkdir(exist_ok=True)
+    con.execute("set temp_directory = ?", [str(spill)])
+    con.execute("set memory_limit = ?", [str(params["engine.memory_limit"])])
+    if int(params["engine.threads"]) > 0:
+        con.execute("set threads = ?", [int(params["engine.threads"])])
 
 
 def _load_and_validate(
@@ -375,7 +386,10 @@ def _load_and_validate(
         for name, table in contract.TABLES.items():
             rep = load_reports[name]
             loaders.create_typed_view(con, table, f"raw_{name}", f"typed_{name}")
-            missing = sorted({c for f in rep.files for c in f.missing_required_columns})
+            missing: dict[str, list[str]] = {}
+            for f in rep.files:
+                for c in f.missing_required_columns:
+                    missing.setdefault(c, []).append(f.path)
             suite = validation.load_suite(name, paths.expectations)
             val = validation.validate_table(
                 con, table, suite, typed=f"typed_{name}", missing_columns=missing,

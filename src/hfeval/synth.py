@@ -12,7 +12,13 @@ Two layouts:
   the contract.
 - `style="contract"` (benchmarks): one folder with one file per contract table.
 
-`participants=N` scales all cohorts proportionally; generation is vectorised (numpy/polars) so
+`participants=N` up to the demo size (721) scales the five cohorts proportionally. Above it the
+five keep their demo size and data (the same rows as with N unset) and SYNTHETIC municipalities
+(codes 'S0001', ...; region 'Synthetic') make up the rest, each with a skewed cohort of 20-400,
+in Norway or Denmark, following the calibrated facts of one of the five in its country
+(`ASSUMPTIONS["synthetic_municipalities"]`); contract style then also writes
+reference/municipalities.csv with their rows, since participants and programme costs refer to
+them. Municipal style exists for the five only. Generation is vectorised (numpy/polars) so
 N = 10^5 (about 1.1 * 10^7 service_use rows) takes seconds. Service use and support contacts are
 built, and in contract style written, in blocks of participants, which keeps memory under 1 GB.
 Shelter and temporary accommodation are recorded as stays (one row per stay with from, to and
@@ -26,7 +32,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -210,6 +216,21 @@ ASSUMPTIONS: dict[str, dict[str, Any]] = {
         "counts phone contacts; outpatient mental health and substance-use contacts about "
         "every 7 weeks (co-occurring disorders); arrests heavy-tailed around 3 a year. The "
         "four still fall after move-in for HF except outpatient care, which rises"),
+    "synthetic_municipalities": _fact(
+        {"participants_median": 100, "participants_sigma": 0.8, "participants_range": (20, 400),
+         "norway_share": 0.6, "comparison_share": (0.28, 0.38),
+         "participants_per_fte": (7.0, 9.0), "fte_range": (1.0, 50.0),
+         "enrolment_start": ("2009-01-01", "2015-12-31"), "enrolment_years": (1.0, 5.0),
+         "last_enrolment": "2017-03-31", "months_to_extraction": 33,
+         "participants_per_1000_inhabitants": (0.3, 3.0)},
+        f"{_ASSUMED}: for national-scale benchmarks only. Cohorts skewed (lognormal, median "
+        "100) within 20-400, around the five's 21-475; 60 % Norwegian (Norway has 357 "
+        "municipalities to Denmark's 98, at similar populations); profile (support models, "
+        "retention, ages, ...) one of the five of the same country; one FTE per 7-9 HF "
+        "participants as Husbanken reports (DOMAIN.md §4); enrolment within 2009-2017 and "
+        "extraction at the first quarter end >= 33 months after the last enrolment, like the "
+        "five (so never after their latest extraction date); participants per 1,000 "
+        "inhabitants 0.3-3 like the five (0.25-3; Sandnes 3.6 homeless per 1,000)"),
     "shelter_stays": _fact(
         "one row per stay", "municipal shelter and temporary-accommodation registers record a "
         "stay (from, to, nights), not one row a night: consecutive nights of one person in one "
@@ -274,10 +295,12 @@ def generate(out_dir: Path, config: SynthConfig = SynthConfig()) -> SynthSummary
         tables = _whole(gen)
         files = _write_municipal(out_dir, tables, gen.extraction)
         rows = {name: df.height for name, df in tables.items()}
-    (out_dir / "README.txt").write_text(_readme(config, rows), encoding="utf-8")
+    synthetic = sum(m.code not in CALIBRATION for m in gen.municipalities)
+    (out_dir / "README.txt").write_text(_readme(config, rows, synthetic), encoding="utf-8")
     files.append("README.txt")
     parts = gen.tables["participants"].group_by("municipality_code", "arm").len()
-    counts: dict[str, dict[str, int]] = {code: {a: 0 for a in c.ARM} for code in _CODES}
+    counts: dict[str, dict[str, int]] = {m.code: {a: 0 for a in c.ARM}
+                                         for m in gen.municipalities}
     for code, arm, n in parts.iter_rows():
         counts[code][arm] = n
     return SynthSummary(rows=rows, participants=counts, files=tuple(sorted(files)))
@@ -343,29 +366,53 @@ def _idx(codes: tuple[str, ...], *names: str) -> list[int]:
 # ---- the person-level model ---------------------------------------------------------------------
 
 
+class _Muni(NamedTuple):
+    """A municipality in the data: who it is, its cohort, and whose calibrated facts it follows."""
+
+    code: str
+    name: str
+    country: str  # NO or DK
+    profile: int  # index into _CODES: support models, retention, ages, ... follow this one
+    waves: tuple[tuple[str, str, int], ...]  # HF enrolment: first day, last day, weight
+    hf: int  # participants per arm
+    comparison: int
+    extraction: str  # ISO date
+    staff_fte: float
+    population: int | None = None  # synthetic municipalities only (the five: reference data)
+
+
+_Blocks = Callable[[], Iterator[pl.DataFrame]]  # yields a table's rows block by block
+
+
 class _Gen(NamedTuple):
     tables: dict[str, pl.DataFrame]  # the tables built whole
-    blocks: dict[str, Callable[[], Iterator[pl.DataFrame]]]  # built per block of participants
+    blocks: dict[str, _Blocks]  # built per block of participants
     extraction: dict[str, date]  # per municipality code
-    scale: np.ndarray  # per municipality: actual / demo cohort size
+    municipalities: list[_Muni]  # the five, then any synthetic ones
 
 
 class _People(NamedTuple):
     n: int
-    muni: np.ndarray  # index into _CODES
+    muni: np.ndarray  # index into the list of municipalities generated together
     hf: np.ndarray  # bool
     enrol: np.ndarray  # day number
     extraction: np.ndarray  # day number, per person
     model: np.ndarray  # index into SUPPORT_MODEL
     frailty: np.ndarray
     country_dk: np.ndarray  # bool
+    prof: np.ndarray  # index into _CODES: the calibrated profile the person's municipality follows
+
+
+def _demo_total() -> int:
+    return sum(sum(arms.values()) for arms in demo_cohort_sizes().values())
 
 
 def _cohort_sizes(config: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
-    """HF and comparison sizes per municipality (rows follow _CODES)."""
+    """HF and comparison sizes of the five (rows follow _CODES): scaled down below the demo
+    size, the demo size above it (synthetic municipalities make up the rest)."""
     demo = demo_cohort_sizes()
     base = np.array([[demo[k]["housing_first"], demo[k]["comparison"]] for k in _CODES])
-    if config.participants is None:
+    if config.participants is None or config.participants > base.sum():
         return base[:, 0], base[:, 1]
     if config.participants < 0:
         raise ValueError("participants must be >= 0")
@@ -374,31 +421,110 @@ def _cohort_sizes(config: SynthConfig) -> tuple[np.ndarray, np.ndarray]:
     return sizes[:, 0], sizes[:, 1]
 
 
-def _enrolment(rng: np.random.Generator, hf_n: np.ndarray, comp_n: np.ndarray
+def _calibrated_municipalities(config: SynthConfig) -> list[_Muni]:
+    hf_n, comp_n = _cohort_sizes(config)
+    demo = demo_cohort_sizes()
+    out = []
+    for i, code in enumerate(_CODES):
+        f = CALIBRATION[code]
+        scale = (hf_n[i] + comp_n[i]) / sum(demo[code].values())
+        out.append(_Muni(
+            code, f["name"]["value"], f["country"]["value"], i,
+            tuple(tuple(w) for w in f["hf_enrolment"]["value"]), int(hf_n[i]), int(comp_n[i]),
+            f["extraction_date"]["value"], round(f["staff_fte"]["value"] * scale, 1)))
+    return out
+
+
+_SYN = ASSUMPTIONS["synthetic_municipalities"]["value"]
+
+
+def _synthetic_sizes(rng: np.random.Generator, total: int) -> np.ndarray:
+    """Skewed cohort sizes within the range that add up to `total` (a single cohort below the
+    minimum only when fewer than that many participants remain in all)."""
+    lo, hi = _SYN["participants_range"]
+    draws = np.clip(np.round(_lognormal(rng, _SYN["participants_median"],
+                                        _SYN["participants_sigma"], total // lo + 1)), lo, hi)
+    draws = draws.astype(np.int64)  # total // lo + 1 draws of >= lo always exceed total
+    sizes = draws[: int(np.searchsorted(np.cumsum(draws), total)) + 1]
+    sizes[-1] -= sizes.sum() - total
+    if sizes[-1] < lo and sizes.size > 1:  # the remainder: topped up from the largest
+        donor, need = int(np.argmax(sizes[:-1])), lo - sizes[-1]
+        if sizes[donor] - need >= lo:
+            sizes[donor] -= need
+            sizes[-1] = lo
+        else:
+            sizes[donor] += sizes[-1]
+            sizes = sizes[:-1]
+    return sizes
+
+
+def _quarter_end_after(day: date, months: int) -> date:
+    """Last day of the first quarter ending at least `months` months after `day`."""
+    m = day.year * 12 + day.month - 1 + months
+    m += 2 - m % 3  # the quarter's last month
+    nxt = m + 1
+    return date(nxt // 12, nxt % 12 + 1, 1) - timedelta(days=1)
+
+
+def _synthetic_municipalities(rng: np.random.Generator, total: int) -> list[_Muni]:
+    """Municipalities 'S0001', ... with `total` participants, each following the calibrated
+    facts of one of the five in its country."""
+    sizes = _synthetic_sizes(rng, total)
+    k = sizes.size
+    norway = rng.random(k) < _SYN["norway_share"]
+    by_country = {country: [i for i, code in enumerate(_CODES)
+                            if CALIBRATION[code]["country"]["value"] == country]
+                  for country in ("NO", "DK")}
+    pick = rng.random(k)
+    comparison = np.round(sizes * rng.uniform(*_SYN["comparison_share"], k)).astype(np.int64)
+    hf = sizes - comparison
+    first_lo, first_hi = (_day(d) for d in _SYN["enrolment_start"])
+    first = first_lo + np.floor(rng.random(k) * (first_hi - first_lo + 1)).astype(np.int64)
+    length = np.round(365.25 * rng.uniform(*_SYN["enrolment_years"], k)).astype(np.int64)
+    last = np.minimum(first + length, _day(_SYN["last_enrolment"]))
+    fte = np.clip(np.round(hf / rng.uniform(*_SYN["participants_per_fte"], k), 1),
+                  *_SYN["fte_range"])
+    per_1000 = rng.uniform(*_SYN["participants_per_1000_inhabitants"], k)
+    population = np.round(sizes / per_1000 * 1000, -1).astype(np.int64)
+    out = []
+    for i in range(k):
+        country = "NO" if norway[i] else "DK"
+        profiles = by_country[country]
+        last_day = _to_date(int(last[i]))
+        out.append(_Muni(
+            f"S{i + 1:04d}", f"Synthetic municipality {i + 1}", country,
+            profiles[int(pick[i] * len(profiles))],
+            ((_to_date(int(first[i])).isoformat(), last_day.isoformat(), int(hf[i])),),
+            int(hf[i]), int(comparison[i]),
+            _quarter_end_after(last_day, _SYN["months_to_extraction"]).isoformat(),
+            float(fte[i]), int(population[i])))
+    return out
+
+
+def _enrolment(rng: np.random.Generator, munis: list[_Muni]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Municipality index, HF flag and enrolment day of every participant."""
     muni, hf, lo, hi = [], [], [], []
-    for m, code in enumerate(_CODES):
-        waves = CALIBRATION[code]["hf_enrolment"]["value"]
-        counts = _largest_remainder(np.array([w[2] for w in waves], float), int(hf_n[m]))
+    for m, spec in enumerate(munis):
+        waves = spec.waves
+        counts = _largest_remainder(np.array([w[2] for w in waves], float), spec.hf)
         for (first, last, _), k in zip(waves, counts, strict=True):
             muni.append(np.full(k, m))
             hf.append(np.ones(k, bool))
             lo.append(np.full(k, _day(first)))
             hi.append(np.full(k, _day(last)))
-        muni.append(np.full(comp_n[m], m))
-        hf.append(np.zeros(comp_n[m], bool))
-        lo.append(np.full(comp_n[m], _day(waves[0][0])))
-        hi.append(np.full(comp_n[m], _day(waves[-1][1])))
+        muni.append(np.full(spec.comparison, m))
+        hf.append(np.zeros(spec.comparison, bool))
+        lo.append(np.full(spec.comparison, _day(waves[0][0])))
+        hi.append(np.full(spec.comparison, _day(waves[-1][1])))
     lo_a, hi_a = np.concatenate(lo), np.concatenate(hi)
     enrol = lo_a + np.floor(rng.random(lo_a.size) * (hi_a - lo_a + 1)).astype(np.int64)
     return np.concatenate(muni).astype(np.int64), np.concatenate(hf), enrol
 
 
-def _participants(rng: np.random.Generator, config: SynthConfig, common_extraction: bool
+def _participants(rng: np.random.Generator, munis: list[_Muni], common_extraction: int | None
                   ) -> tuple[_People, pl.DataFrame]:
-    hf_n, comp_n = _cohort_sizes(config)
-    muni, hf, enrol = _enrolment(rng, hf_n, comp_n)
+    muni, hf, enrol = _enrolment(rng, munis)
     # Serial numbers follow enrolment order within each municipality.
     order = np.lexsort((rng.random(muni.size), enrol, muni))
     muni, hf, enrol = muni[order], hf[order], enrol[order]
@@ -406,28 +532,29 @@ def _participants(rng: np.random.Generator, config: SynthConfig, common_extracti
     first_of_muni = np.searchsorted(muni, muni, side="left")
     serial = np.arange(n) - first_of_muni + 1
 
-    countries = np.array([CALIBRATION[k]["country"]["value"] for k in _CODES])
+    countries = np.array([m.country for m in munis])
     dk = countries[muni] == "DK"
-    ext_by_muni = np.array([_day(CALIBRATION[k]["extraction_date"]["value"]) for k in _CODES])
-    if common_extraction:
-        ext_by_muni[:] = ext_by_muni.max()
+    ext_by_muni = np.array([_day(m.extraction) for m in munis])
+    if common_extraction is not None:
+        ext_by_muni[:] = common_extraction
     extraction = ext_by_muni[muni]
+    prof = np.array([m.profile for m in munis], dtype=np.int64)[muni]
 
-    # Support model: municipality shares for HF, TAU for the comparison group.
+    # Support model: the profile's shares for HF, TAU for the comparison group.
     model_p = np.array([_probs(c.SUPPORT_MODEL, CALIBRATION[k]["support_models"]["value"])
                         for k in _CODES] + [_probs(c.SUPPORT_MODEL, {"TAU": 1.0})])
-    model = _pick(rng, model_p, np.where(hf, muni, len(_CODES)))
+    model = _pick(rng, model_p, np.where(hf, prof, len(_CODES)))
 
     ages = np.array([CALIBRATION[k]["mean_age"]["value"] for k in _CODES], float)
-    age = np.clip(np.round(ages[muni] + 9 * rng.standard_normal(n)), 19, 70).astype(np.int64)
+    age = np.clip(np.round(ages[prof] + 9 * rng.standard_normal(n)), 19, 70).astype(np.int64)
     birth_year = _year(enrol) - age
     male = rng.random(n) < ASSUMPTIONS["male_share"]["value"]
     subst_p = np.array([_probs(c.SUBSTANCE_USE, CALIBRATION[k]["substance_use"]["value"])
                         for k in _CODES])
-    substance = _pick(rng, subst_p, muni)
+    substance = _pick(rng, subst_p, prof)
     mental_p = np.array([_probs(c.MENTAL_ILLNESS_SEVERITY,
                                 CALIBRATION[k]["mental_illness"]["value"]) for k in _CODES])
-    mental = _pick(rng, mental_p, muni)
+    mental = _pick(rng, mental_p, prof)
     severe = mental == c.MENTAL_ILLNESS_SEVERITY.index("severe")
     act = model == c.SUPPORT_MODEL.index("ACT")
     moderate = mental == c.MENTAL_ILLNESS_SEVERITY.index("moderate")
@@ -440,11 +567,11 @@ def _participants(rng: np.random.Generator, config: SynthConfig, common_extracti
     # Person-level need for services: heavy-tailed, higher for high needs.
     frailty = rng.gamma(1.5, 1 / 1.5, n) * np.where(needs == 0, 1.3, 0.9)
 
-    prefix = pl.Series([f"SYN-{countries[i]}{_CODES[i]}-" for i in range(len(_CODES))])
+    prefix = pl.Series([f"SYN-{m.country}{m.code}-" for m in munis])
     pid = (prefix.gather(pl.Series(muni)) + pl.Series(serial).cast(pl.String).str.zfill(6))
     df = pl.DataFrame({
         "participant_id": pid,
-        "municipality_code": pl.Series(_CODES).gather(pl.Series(muni)),
+        "municipality_code": pl.Series([m.code for m in munis]).gather(pl.Series(muni)),
         "birth_year": pl.Series(birth_year, dtype=pl.Int32),
         "sex": np.where(male, "male", "female"),
         "enrolment_date": _dates(enrol),
@@ -456,7 +583,7 @@ def _participants(rng: np.random.Generator, config: SynthConfig, common_extracti
         "months_homeless_before": pl.Series(months_homeless, dtype=pl.Int32),
         "referral_source": _codes(c.REFERRAL_SOURCE, referral),
     })
-    people = _People(n, muni, hf, enrol, extraction, model, frailty, dk)
+    people = _People(n, muni, hf, enrol, extraction, model, frailty, dk, prof)
     return people, df
 
 
@@ -499,7 +626,7 @@ class _Housing(NamedTuple):
 
 def _stable_type(rng: np.random.Generator, p: _People) -> np.ndarray:
     """A dwelling per person: HF mostly ordinary flats; comparison often supported housing."""
-    own = np.array([CALIBRATION[k]["own_lease_share_hf"]["value"] for k in _CODES])[p.muni]
+    own = np.array([CALIBRATION[k]["own_lease_share_hf"]["value"] for k in _CODES])[p.prof]
     u = rng.random(p.n)
     hf_type = np.where(u < own, _OWN, _MUNI_FLAT)
     comp_type = np.where(u < 0.35, _SUPPORTED, np.where(u < 0.8, _MUNI_FLAT, _OWN))
@@ -541,7 +668,7 @@ def _housing(rng: np.random.Generator, p: _People, pid: pl.Series) -> _Housing:
     cell_n = np.bincount(cell)[cell]
     housed = q_never >= np.floor(never_share * cell_n) / cell_n
     med = np.array([CALIBRATION[k]["median_days_to_housing_hf"]["value"] for k in _CODES])
-    tth_hf = np.clip(_lognormal(rng, med[p.muni], 0.6, n), 3,
+    tth_hf = np.clip(_lognormal(rng, med[p.prof], 0.6, n), 3,
                      ASSUMPTIONS["max_days_to_housing_hf"]["value"])
     tth_comp = np.maximum(_lognormal(
         rng, ASSUMPTIONS["comparison_median_days_to_housing"]["value"], 0.8, n), 14)
@@ -552,7 +679,7 @@ def _housing(rng: np.random.Generator, p: _People, pid: pl.Series) -> _Housing:
     # 12-month retention equals the calibrated value; frailer people tend to lose it earlier.
     r12 = np.array([[CALIBRATION[k]["retention_12m_hf"]["value"],
                      CALIBRATION[k]["retention_12m_comparison"]["value"]] for k in _CODES])
-    r12 = r12[p.muni, (~hf).astype(int)]
+    r12 = r12[p.prof, (~hf).astype(int)]
     key = 0.5 * np.log(p.frailty) + rng.standard_normal(n)
     q = _cell_quantile(cell * 2 + housed, key)
     shape = ASSUMPTIONS["loss_weibull_shape"]["value"]
@@ -892,7 +1019,7 @@ def _support_contacts(rng: np.random.Generator, p: _People, h: _Housing, pid: pl
     m = np.where(h.housed[hf], h.move_in[hf], stop)
     cti = model_name[hf] == "CTI"
     cti_range = np.array([CALIBRATION[k].get("cti_months", {"value": (9, 9)})["value"]
-                          for k in _CODES])[p.muni[hf]]
+                          for k in _CODES])[p.prof[hf]]
     cti_days = np.round(30.44 * rng.uniform(cti_range[:, 0], cti_range[:, 1] + 1e-9))
     # CTI runs from move-in (or, for the few never housed, from about three months in).
     cti_from = np.where(h.housed[hf], m, p.enrol[hf] + 91)
@@ -968,16 +1095,15 @@ def _quality_of_life(rng: np.random.Generator, p: _People, h: _Housing, pid: pl.
 # ---- programme costs ----------------------------------------------------------------------------
 
 
-def _programme_costs(p: _People, h: _Housing, scale: np.ndarray) -> pl.DataFrame:
+def _programme_costs(p: _People, h: _Housing, munis: list[_Muni]) -> pl.DataFrame:
     salary = ASSUMPTIONS["salary_per_fte"]["value"]
     subsidy = ASSUMPTIONS["housing_subsidy_per_housed_year"]["value"]
     growth = 1 + ASSUMPTIONS["wage_growth_per_year"]["value"]
     admin = ASSUMPTIONS["administration_share_of_staff"]["value"]
     rows: list[dict[str, Any]] = []
-    for mi, code in enumerate(_CODES):  # a handful of rows per municipality
-        facts = CALIBRATION[code]
-        currency = _COUNTRY_CURRENCY[facts["country"]["value"]]
-        first = int(facts["hf_enrolment"]["value"][0][0][:4])
+    for mi, muni in enumerate(munis):  # a handful of rows per municipality
+        currency = _COUNTRY_CURRENCY[muni.country]
+        first = int(muni.waves[0][0][:4])
         # Complete budget years up to the extraction date.
         ext = p.extraction[p.muni == mi][:1]
         last = int(_year(ext + 1)[0]) - 1 if ext.size else first - 1
@@ -987,7 +1113,7 @@ def _programme_costs(p: _People, h: _Housing, scale: np.ndarray) -> pl.DataFrame
         y_end = y_start + 364
         housed_in_year = ((h.move_in[sel][:, None] <= y_end)
                           & (h.death[sel][:, None] >= y_start)).sum(axis=0)
-        fte = round(facts["staff_fte"]["value"] * scale[mi], 1)
+        fte = muni.staff_fte
         for y, housed_n in zip(years, housed_in_year, strict=True):
             g = growth ** (int(y) - PRICE_BASE_YEAR)
             staff = round(fte * salary[currency] * g, -3)
@@ -997,7 +1123,7 @@ def _programme_costs(p: _People, h: _Housing, scale: np.ndarray) -> pl.DataFrame
                  f"SYNTHETIC: {housed_n} participants housed during the year"),
                 ("administration", round(staff * admin, -3), None, "SYNTHETIC"),
             ):
-                rows.append({"municipality_code": code, "year": int(y), "cost_item": item,
+                rows.append({"municipality_code": muni.code, "year": int(y), "cost_item": item,
                              "amount": float(amount), "currency": currency, "fte": fte_v,
                              "note": note})
     return pl.DataFrame(rows, schema=_schema("programme_costs"))
@@ -1018,20 +1144,42 @@ def _cast(name: str, df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _generate(config: SynthConfig) -> _Gen:
-    seqs = np.random.SeedSequence(config.seed).spawn(5)
+    munis = _calibrated_municipalities(config)
+    root = np.random.SeedSequence(config.seed)
+    parts = [(munis, root.spawn(5))]
+    extra = (config.participants or 0) - _demo_total()
+    if extra > 0:
+        if config.style != "contract":
+            raise ValueError(
+                f"municipal style covers the five calibrated municipalities only (at most "
+                f"{_demo_total()} participants); use --style contract for national scale")
+        # Their own seeds, so the five get exactly the rows they get at the demo size.
+        seqs = np.random.SeedSequence(config.seed, spawn_key=(len(parts[0][1]),)).spawn(6)
+        parts.append((_synthetic_municipalities(np.random.default_rng(seqs[0]), extra),
+                      seqs[1:]))
+    everyone = [m for part, _ in parts for m in part]
+    # Contract style: one extraction date for all (synthetic ones never exceed the five's).
+    common = max(_day(m.extraction) for m in everyone) if config.style == "contract" else None
+    built = [_generate_part(part, seqs, common) for part, seqs in parts]
+    tables = {name: pl.concat([b[0][name] for b in built], rechunk=True) for name in built[0][0]}
+    blocks = {name: _chained([b[1][name] for b in built]) for name in built[0][1]}
+    extraction = {m.code: _to_date(common if common is not None else _day(m.extraction))
+                  for m in everyone}
+    return _Gen(tables, blocks, extraction, everyone)
+
+
+def _generate_part(munis: list[_Muni], seqs: list[np.random.SeedSequence], common: int | None
+                   ) -> tuple[dict[str, pl.DataFrame], dict[str, _Blocks]]:
+    """The tables of some municipalities, drawn from their own five seed sequences."""
     streams = [np.random.default_rng(s) for s in seqs]
-    people, participants = _participants(streams[0], config, config.style == "contract")
+    people, participants = _participants(streams[0], munis, common)
     pid = participants["participant_id"]
     housing = _housing(streams[1], people, pid)
-    hf_n, comp_n = _cohort_sizes(config)
-    demo = demo_cohort_sizes()
-    demo_tot = np.array([demo[k]["housing_first"] + demo[k]["comparison"] for k in _CODES])
-    scale = (hf_n + comp_n) / demo_tot
     tables = {
         "participants": participants,
         "housing_spells": housing.spells,
         "quality_of_life": _quality_of_life(streams[4], people, housing, pid),
-        "programme_costs": _programme_costs(people, housing, scale),
+        "programme_costs": _programme_costs(people, housing, munis),
     }
     tables = {name: _cast(name, df) for name, df in tables.items()}
     blocks = {
@@ -1039,11 +1187,15 @@ def _generate(config: SynthConfig) -> _Gen:
         "support_contacts": _in_blocks("support_contacts", _support_contacts, seqs[3], people,
                                        housing, pid),
     }
-    ext = np.array([_day(CALIBRATION[k]["extraction_date"]["value"]) for k in _CODES])
-    if config.style == "contract":
-        ext[:] = ext.max()
-    extraction = {k: _to_date(int(d)) for k, d in zip(_CODES, ext, strict=True)}
-    return _Gen(tables, blocks, extraction, scale)
+    return tables, blocks
+
+
+def _chained(makers: list[_Blocks]) -> _Blocks:
+    def blocks() -> Iterator[pl.DataFrame]:
+        for make in makers:
+            yield from make()
+
+    return blocks
 
 
 # Participants per block of the two large person-level tables (about 1.1 million service rows
@@ -1054,7 +1206,7 @@ _PersonTable = Callable[[np.random.Generator, _People, _Housing, pl.Series], pl.
 
 
 def _in_blocks(name: str, make: _PersonTable, seq: np.random.SeedSequence, p: _People,
-               h: _Housing, pid: pl.Series) -> Callable[[], Iterator[pl.DataFrame]]:
+               h: _Housing, pid: pl.Series) -> _Blocks:
     """Rows of `make` for consecutive blocks of participants, in participant order.
 
     Each block draws from its own stream spawned from `seq`, so the rows depend only on the
@@ -1115,7 +1267,28 @@ def _write_contract(out_dir: Path, gen: _Gen, config: SynthConfig
     (out_dir / "source.yaml").write_text(
         yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
     files.append("source.yaml")
+    synthetic = _synthetic_reference(gen.municipalities, config.seed)
+    if synthetic.height:  # the pipeline adds these rows to its default municipalities by key
+        (out_dir / "reference").mkdir(exist_ok=True)
+        synthetic.write_csv(out_dir / _REFERENCE_FILE)
+        files.append(_REFERENCE_FILE)
     return files, rows
+
+
+_REFERENCE_FILE = "reference/municipalities.csv"
+
+
+def _synthetic_reference(munis: list[_Muni], seed: int) -> pl.DataFrame:
+    """Rows of the municipalities reference table for the synthetic municipalities only."""
+    rows = [{
+        "municipality_code": m.code, "name": m.name, "country": m.country,
+        "region": "Synthetic", "population": m.population,
+        "hf_start_year": int(m.waves[0][0][:4]),
+        "source": f"SYNTHETIC municipality generated by hfeval.synth (seed {seed}) for "
+                  f"national-scale benchmarks; not a real municipality; follows the calibrated "
+                  f"facts of {CALIBRATION[_CODES[m.profile]]['name']['value']}",
+    } for m in munis if m.code not in CALIBRATION]
+    return pl.DataFrame(rows, schema=_schema("municipalities"))  # missing keys: null
 
 
 def _write_parts(path: Path, name: str, parts: Iterable[pl.DataFrame],
@@ -1459,13 +1632,14 @@ def _normalise_zip(data: bytes, fixed: datetime) -> bytes:
     return out.getvalue()
 
 
-def _readme(config: SynthConfig, rows: dict[str, int]) -> str:
+def _readme(config: SynthConfig, rows: dict[str, int], synthetic: int) -> str:
     counts = "\n".join(f"  {k}: {n} rows" for k, n in rows.items())
     layout = ("one folder per municipality, each shaped like that municipality's own export, "
               "with a source.yaml\nthat maps its columns and codes onto the hfeval data contract"
               if config.style == "municipal" else
               "one file per contract table, with contract column names and codes")
     size = "calibrated demo size" if config.participants is None else (
+        f"{config.participants} participants" if synthetic else
         f"scaled to {config.participants} participants")
     return f"""SYNTHETIC DATA - NOT REAL PERSONS
 ==================================
@@ -1481,9 +1655,20 @@ Housing spells, service use (heavy-tailed, 24 months before and after move-in or
 shelter and temporary accommodation as stays with their nights),
 follow-up contacts, MANSA quality-of-life scores and programme costs are drawn from documented
 assumptions (hfeval.synth.ASSUMPTIONS). Same seed and settings give byte-identical files.
-
+{_readme_synthetic(synthetic)}
 Layout: {layout}.
 
 Rows:
 {counts}
+"""
+
+
+def _readme_synthetic(k: int) -> str:
+    if not k:
+        return ""
+    return f"""
+National scale: the five keep their demo size and data; {k} SYNTHETIC municipalities (codes
+S0001, ...; region "Synthetic"; no real municipality) hold the other participants, each following
+the calibrated facts of one of the five in its country. reference/municipalities.csv lists
+them; the pipeline adds its rows to the default municipalities.
 """

@@ -463,15 +463,21 @@ def validate_table(
     suite: dict[str, Any],
     *,
     typed: str,
-    missing_columns: list[str],
+    missing_columns: list[str] | dict[str, list[str]],
     mostly: float,
     quarantine: str = "quarantine",
 ) -> TableValidation:
-    """Evaluate `suite` on relation `typed`; create `valid_<table>`, append to `quarantine`."""
+    """Evaluate `suite` on relation `typed`; create `valid_<table>`, append to `quarantine`.
+
+    `missing_columns` lists required columns absent from the input, or maps each to the files
+    that lack it (so a failure names only those files)."""
+    missing_in = missing_columns if isinstance(missing_columns, dict) else {
+        c: [] for c in missing_columns
+    }
     typed, own_batch = _batch(con, table, typed)
     present = _relation_columns(con, typed)
     has = set(present)
-    missing = set(missing_columns) | {c for c in table.column_names if c not in has}
+    missing = set(missing_in) | {c for c in table.column_names if c not in has}
     dtypes = {c.name: c.dtype for c in table.columns}
     exps = suite["expectations"]
 
@@ -499,7 +505,7 @@ def validate_table(
 
     results: list[ExpectationResult] = []
     failures: list[str] = []
-    ctx = _Context(con, table.name, typed, flags, rows_in, missing, mostly)
+    ctx = _Context(con, table.name, typed, flags, rows_in, missing, mostly, missing_in)
     for i, exp in enumerate(exps):
         result, failure = _result(ctx, i, exp, counts, not_evaluated.get(i))
         results.append(result)
@@ -541,6 +547,7 @@ class _Context:
     rows_in: int
     missing: set[str]
     mostly: float
+    missing_in: dict[str, list[str]] = field(default_factory=dict)  # column -> files lacking it
 
 
 def _result(
@@ -566,7 +573,8 @@ def _result(
             return ExpectationResult(**base, success=True), None
         return ExpectationResult(**base, success=False), (
             f"{ctx.table}: required column '{column}' is missing "
-            f"(expect_column_to_exist){_files_text(_files(ctx.con, ctx.batch, None))}"
+            f"(expect_column_to_exist)"
+            f"{_files_text(ctx.missing_in.get(column) or _files(ctx.con, ctx.batch, None))}"
         )
     if kind == "expect_table_row_count_to_be_between":
         lo, hi = exp["kwargs"].get("min_value"), exp["kwargs"].get("max_value")
