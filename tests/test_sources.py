@@ -295,3 +295,13 @@ def test_two_sources_with_the_same_source_id_are_an_error(tmp_path):
 def test_missing_data_dir_is_an_error(tmp_path):
     with pytest.raises(SourceError, match="does not exist"):
         discover_sources(tmp_path / "nope")
+
+
+def test_a_readme_beside_the_data_is_neither_loaded_nor_reported(tmp_path):
+    (tmp_path / "participants.csv").write_text("participant_id\nP1\n", encoding="utf-8")
+    (tmp_path / "README.txt").write_text("SYNTHETIC data, made by hfeval synth\n", encoding="utf-8")
+
+    (source,) = discover_sources(tmp_path)
+
+    assert source.unrecognised_files == []
+    assert set(source.inputs) == {"participants"}

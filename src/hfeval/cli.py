@@ -46,7 +46,8 @@ def main(
 def synth(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: build/demo-data).")] = None,
     participants: Annotated[int | None, typer.Option(
-        help="Total participants; default = the calibrated demo size. 100000 = national scale.")] = None,
+        help="Total participants; default = the calibrated demo size (721). For national scale "
+             "use e.g. --participants 100000 --style contract --format parquet.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 20140101,
     style: Annotated[str, typer.Option(help="municipal (exports + mapping files) or contract.")] = "municipal",
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet (contract style).")] = "csv",
@@ -58,8 +59,12 @@ def synth(
     _clear_previous_synthetic(out)
     cfg = synth_mod.SynthConfig(seed=seed, participants=participants, style=style,
                                 file_format=file_format)
-    with console.status("generating synthetic data..."):
-        summary = synth_mod.generate(out, cfg)
+    try:
+        with console.status("generating synthetic data..."):
+            summary = synth_mod.generate(out, cfg)
+    except ValueError as exc:  # a configuration the generator cannot make
+        err.print(f"error: {exc}")
+        raise typer.Exit(3) from None
     console.print(f"[bold]SYNTHETIC[/bold] data written to {out}")
     for table, n in summary.rows.items():
         console.print(f"  {table:<20} {n:>12,} rows")

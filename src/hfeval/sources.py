@@ -213,6 +213,8 @@ def _read_source(root: Path, subdirs: list[Path]) -> Source:
     for path in sorted(p for p in root.iterdir() if p.is_file()):
         if _is_hidden(path) or path.name == MAPPING_FILE or path.resolve() in named:
             continue
+        if path.stem.upper().startswith("README"):  # documentation beside the data, not data
+            continue
         table_name = table_for_file(path)
         if table_name is None or table_name in tables_spec:
             unrecognised.append(path)
