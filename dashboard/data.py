@@ -42,4 +42,4 @@ def query(path: str, sql: str) -> pl.DataFrame:
 @st.cache_data
 def manifest(path: str) -> dict:
     return json.loads(connection(path).cursor().execute(
-        "select manifest_json from _manifest").fetchone()[0])
+        "select manifest_json from _manifest").fetchall()[0][0])

@@ -17,7 +17,8 @@ from hfeval.cli import app
 from hfeval.config import get_paths
 from tests.helpers import HOUSING_SPELLS, PARTICIPANTS, sha256, write_source
 
-COMMANDS = ("synth", "run", "summary", "demo", "dashboard", "expectations", "docs")
+COMMANDS = ("synth", "run", "summary", "demo", "dashboard", "expectations", "docs", "costs",
+            "retention", "pseudonymise")
 
 
 def hfeval(*args: str) -> Result:

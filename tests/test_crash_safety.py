@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from hfeval import logging as hflog
 from hfeval import pipeline, synth
 from hfeval.config import get_paths
-from tests.helpers import sha256
+from tests.helpers import sha256, write_source
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +85,69 @@ def test_a_second_concurrent_run_exits_clearly_or_waits(demo_data):
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         run_id = con.execute("select run_id from _manifest").fetchall()[0][0]
     assert run_id == waited.run_id  # the waiting run finished last and its warehouse stands
+
+
+# ---- killed while publishing or renaming ---------------------------------------------------------
+
+# A child process runs the pipeline and kills itself (SIGKILL: no cleanup, no finally) at an
+# exact point, so the test does not depend on timing.
+_KILL_AFTER = """
+import os, signal, sys
+from pathlib import Path
+from hfeval import pipeline
+point = sys.argv[2]
+if point == "publish":  # publishable database built, nothing renamed yet
+    original = pipeline._publish
+    def _publish(*args, **kwargs):
+        original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    pipeline._publish = _publish
+else:  # the warehouse renamed into place, the publishable database not yet
+    original = pipeline.atomic_replace
+    def atomic_replace(tmp, final):
+        original(tmp, final)
+        os.kill(os.getpid(), signal.SIGKILL)
+    pipeline.atomic_replace = atomic_replace
+pipeline.run(Path(sys.argv[1]))
+"""
+
+
+def _run_killed_at(data: Path, point: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", _KILL_AFTER, str(data), point],
+                          env=os.environ.copy(), capture_output=True, timeout=300, check=False)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _run_ids(paths) -> tuple[str, str]:
+    ids = []
+    for db in (paths.warehouse, paths.publish_db):
+        with duckdb.connect(str(db), read_only=True) as con:
+            ids.append(con.execute("select run_id from _manifest").fetchall()[0][0])
+    return tuple(ids)
+
+
+def test_a_run_killed_after_publishing_but_before_renaming_leaves_both_files(tmp_path):
+    paths = get_paths()
+    data = write_source(tmp_path / "data")
+    assert pipeline.run(data, paths=paths).exit_code == 0
+    before = (sha256(paths.warehouse), sha256(paths.publish_db))
+    _run_killed_at(data, "publish")
+    assert (sha256(paths.warehouse), sha256(paths.publish_db)) == before
+    (killed,) = [d for d in paths.runs.iterdir() if not (d / "manifest.json").exists()]
+    events = [e["event"] for e in hflog.read_events(killed / "log.jsonl")]
+    assert events[0] == "run_start" and "run_end" not in events  # logged up to the kill
+    again = pipeline.run(data, paths=paths)
+    assert again.exit_code == 0 and not list(paths.warehouse_dir.glob(".building-*"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap, reported to the lead: the warehouse and the publishable database are renamed "
+    "one after the other, so a kill between the two renames leaves each file whole but from "
+    "different runs (the next successful run repairs it)."))
+def test_a_run_killed_between_the_two_renames_leaves_a_matching_pair(tmp_path):
+    paths = get_paths()
+    data = write_source(tmp_path / "data")
+    assert pipeline.run(data, paths=paths).exit_code == 0
+    _run_killed_at(data, "rename")
+    warehouse_run, publish_run = _run_ids(paths)  # both files still open and whole
+    assert warehouse_run == publish_run

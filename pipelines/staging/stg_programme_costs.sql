@@ -15,7 +15,8 @@ select
     c.amount as amount_nominal,
     c.currency,
     c.fte,
-    c.note,
+    -- `note` is free text and could name a person: it stays in valid_programme_costs
+    -- (person-level) and is never published.
     c._source_id as source_id
 from costs as c
 left join municipalities as m using (municipality_code)

@@ -236,5 +236,179 @@ def docs(
         typer.echo(contract_docs.render_markdown(), nl=False)
 
 
+@app.command()
+def costs(
+    design: Annotated[list[str] | None, typer.Option(
+        help="prepost and/or did (repeatable; default both).")] = None,
+    window: Annotated[int | None, typer.Option(
+        help="Months before and after the anchor (default: costs.window_months).")] = None,
+    price_year: Annotated[int | None, typer.Option(
+        help="Price year (default: costs.price_year).")] = None,
+    currency: Annotated[str | None, typer.Option(
+        help="NOK, DKK, EUR or local (default: costs.currency).")] = None,
+    by: Annotated[str, typer.Option(help="municipality, country or all.")] = "municipality",
+    ci: Annotated[str | None, typer.Option(help="bca or percentile (default: costs.ci_method).")
+                  ] = None,
+    resamples: Annotated[int | None, typer.Option(
+        help="Bootstrap resamples (default: costs.bootstrap.n_resamples).")] = None,
+    params: Annotated[Path | None, typer.Option(help="YAML file of parameter overrides.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a parameter, e.g. --set costs.discount_rate.NO=0.02.")] = None,
+    show_small_strata: Annotated[bool, typer.Option(
+        help="Print strata with few people too (researchers inside the secure zone only).")
+    ] = False,
+) -> None:
+    """Net saving per participant-year with CIs, by payer sector (reads the person-level
+    warehouse: a researcher tool for the secure zone)."""
+    import duckdb
+
+    from hfeval import costs as costs_mod
+    from hfeval.config import resolve_parameters
+    from hfeval.costs import outputs
+
+    paths = get_paths()
+    if not paths.warehouse.exists():
+        err.print("no warehouse yet: run `hfeval run --data DIR` first")
+        raise typer.Exit(1)
+    try:
+        p = resolve_parameters(params, set_ or [])
+        settings = costs_mod.CostSettings.from_params(
+            p, window_months=window, price_year=price_year, currency=currency,
+            ci_method=ci, n_resamples=resamples)
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            inputs = costs_mod.read_inputs(con)
+        costed = costs_mod.cost(inputs, settings)
+        threshold = int(p["disclosure.threshold"])
+        for d in design or ["prepost", "did"]:
+            est = costs_mod.estimate(costed, design=d, by=by)
+            if not show_small_strata:
+                est = outputs.suppress_small(est, threshold)
+            for line in costs_mod.result_lines(est, threshold=threshold):
+                console.print(line, markup=False)
+            console.print()
+    except (ValueError, KeyError) as exc:  # parameters and reference tables: names, no values
+        err.print(f"error: {str(exc).strip(chr(39))}")
+        raise typer.Exit(3) from None
+    console.print(costs_mod.OBSERVATION_NOTE, markup=False)
+    console.print(f"Bootstrap: {settings.n_resamples} person-level resamples, seed "
+                  f"{settings.seed}; programme cost is taken as known.", markup=False)
+
+
+@app.command()
+def retention(
+    by: Annotated[str, typer.Option(
+        help="Stratum: all, country, municipality, cohort_year, support_model, sex, age_band, "
+             "arm.")] = "all",
+    at: Annotated[str, typer.Option(help="Months after move-in, comma-separated.")] = "6,12,24",
+    definition: Annotated[str | None, typer.Option(
+        help="Definition set (housing_first, hud_spm, strict_any_exit); default: the run's.")
+    ] = None,
+    arm: Annotated[str, typer.Option(help="housing_first, comparison or all.")] = "housing_first",
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    no_disclosure_control: Annotated[bool, typer.Option(
+        "--no-disclosure-control",
+        help="Print unprotected estimates (secure zone only).")] = False,
+) -> None:
+    """Tenancy survival (Kaplan-Meier, 95 % CI, number at risk) per stratum, from the
+    person-level warehouse; disclosure-controlled unless --no-disclosure-control."""
+    from hfeval.retention import report as retention_report
+
+    if output_format not in ("table", "csv", "json"):
+        err.print("--format must be table, csv or json")
+        raise typer.Exit(3)
+    try:
+        months = [float(m) for m in at.split(",") if m.strip()]
+    except ValueError:
+        err.print("--at must be months separated by commas, e.g. 6,12,24")
+        raise typer.Exit(3) from None
+    if no_disclosure_control:
+        err.print("[yellow]warning:[/yellow] disclosure control is OFF: small strata are shown "
+                  "unprotected. Keep this output inside the secure zone.")
+    try:
+        rep = retention_report.retention_report(
+            by=by, months=months, definition=definition, arm=arm,
+            disclosure_control=not no_disclosure_control,
+        )
+    except FileNotFoundError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    except (KeyError, ValueError) as exc:
+        err.print(str(exc).strip("'\""))
+        raise typer.Exit(3) from None
+    if output_format == "csv":
+        typer.echo(retention_report.to_csv(rep), nl=False)
+        return
+    if output_format == "json":
+        typer.echo(retention_report.to_json(rep))
+        return
+    for line in retention_report.header_lines(rep):
+        console.print(line)
+    columns, rows = retention_report.table_rows(rep)
+    table = Table(show_edge=False)
+    for i, col in enumerate(columns):
+        labels = len(columns) - 1 - 2 * len(months)  # arm and/or stratum: left-aligned
+        table.add_column(col, justify="left" if i < labels else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def pseudonymise(
+    in_dir: Annotated[Path, typer.Argument(metavar="IN", help="Folder of raw exports.")],
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="New folder for the result.")],
+    key_file: Annotated[Path | None, typer.Option(
+        help="File holding the secret key (>= 32 bytes), kept outside the project.")] = None,
+    key_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the secret key instead.")] = None,
+    id_column: Annotated[list[str] | None, typer.Option(
+        help="A column of identifiers to hash (repeatable).")] = None,
+    drop_column: Annotated[list[str] | None, typer.Option(
+        help="A column to remove (repeatable).")] = None,
+    keep_column: Annotated[list[str] | None, typer.Option(
+        help="Keep a column a name or value rule would remove (repeatable).")] = None,
+) -> None:
+    """Data owner, before analysis: hash identity numbers, remove direct identifiers, birth
+    dates to years (docs/privacy.md)."""
+    from hfeval import pseudonymise as ps
+    from hfeval import sources
+
+    root = get_paths().root
+    project = (root / "pyproject.toml").is_file() and (root / "pipelines").is_dir()
+    try:
+        key = ps.load_key(key_file, key_env, keep_out_of=(root, out_dir) if project else (out_dir,))
+        result = ps.pseudonymise(in_dir, out_dir, key, ps.Options(
+            tuple(id_column or ()), tuple(drop_column or ()), tuple(keep_column or ())))
+    except (ps.PseudonymiseError, sources.SourceError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from None
+    except Exception as exc:  # noqa: BLE001 - a library's message could quote a value
+        err.print(f"[red]internal error[/red] ({type(exc).__name__}); nothing was written")
+        raise typer.Exit(1) from None
+    table = Table(title="What changed, by column (counts only)", show_edge=False)
+    for col in ("file", "column", "action", "values", "reason"):
+        table.add_column(col, justify="right" if col == "values" else "left")
+    for f in result.files:
+        for c in f.columns:
+            if c.action != "kept":
+                table.add_row(f.output, c.column, c.action, f"{c.values:,}", c.reason)
+    console.print(table)
+    for f in result.files:
+        extra = [f"{n:,} {what}" for n, what in (
+            (f.title_rows, "title row(s) above the header"), (f.rows_blank, "blank row(s)"),
+            (f.rows_rejected, "unreadable line(s)")) if n]
+        console.print(f"{f.input}{f' [{f.sheet}]' if f.sheet else ''} -> {f.output}: "
+                      f"{f.rows_written:,} of {f.rows_read:,} rows written"
+                      + (f"; left out: {', '.join(extra)}" if extra else ""))
+        if f.rejected_rows:
+            err.print(f"  [yellow]![/yellow] unreadable line(s) at row(s) "
+                      f"{', '.join(map(str, f.rejected_rows[:20]))}: fix them in the export")
+    for note in result.notes:
+        err.print(f"  [yellow]![/yellow] {note}")
+    if result.skipped:
+        err.print(f"  [yellow]![/yellow] not copied (not data): {', '.join(result.skipped)}")
+    console.print(f"key id {result.key_id} · written to {out_dir} · report {ps.REPORT_FILE}")
+
+
 if __name__ == "__main__":
     app()

@@ -124,6 +124,115 @@ PARAMETER_DOCS: dict[str, tuple[Any, str]] = {
         5,
         "Published counts are rounded to the nearest multiple of this.",
     ),
+    # Housing retention (hfeval.retention): definitions are named sets; the four entries below
+    # the set's name override single values of it (empty = the set's own value).
+    "retention.definition": (
+        "housing_first",
+        ("Named definition set for tenancies, losses, competing events and returns: "
+         "housing_first (DOMAIN.md §3), hud_spm (deaths dropped, HUD style) or strict_any_exit "
+         "(any exit from the first flat is a loss). See hfeval.retention.definitions."),
+    ),
+    "retention.move_max_gap_days": (
+        None,
+        ("A move to another own flat starting within this many days of leaving the last one "
+         "continues the tenancy (not a loss). Empty = the definition set's value (30)."),
+    ),
+    "retention.long_stay_min_days": (
+        None,
+        ("An institution, prison or hospital stay longer than this many days ends the tenancy "
+         "(a competing event in housing_first); a shorter one followed by a return home does "
+         "not. Empty = the definition set's value (90)."),
+    ),
+    "retention.returns.min_gap_days": (
+        None,
+        ("A homeless spell starting fewer than this many days after the placement is not "
+         "counted as a return. Empty = the definition set's value."),
+    ),
+    "retention.returns.unit": (
+        None,
+        ("Counting unit for returns to homelessness: person (first placement of each person, "
+         "as HUD SPM 2) or placement (every tenancy). Empty = the definition set's value."),
+    ),
+    "retention.returns.windows": (
+        ["0-180", "181-365", "366-730", "0-730"],
+        ("Windows (days after the placement, inclusive) for returns to homelessness; a placement "
+         "counts in a window only if the extraction date is at least the window's end after it."),
+    ),
+    "retention.report_months": (
+        [6, 12, 24],
+        "Months after move-in at which tenancy survival and cumulative incidence are reported.",
+    ),
+    "retention.days_per_month": (
+        30.4375,
+        "Days in a month when months are turned into days (365.25 / 12).",
+    ),
+    "retention.strata": (
+        ["country", "municipality", "cohort_year", "support_model", "sex", "age_band"],
+        "Participant characteristics retention is reported by, each on its own (beside 'all').",
+    ),
+    "retention.days_housed_window_days": (
+        730,
+        ("Window from enrolment for the share of days stably housed (At Home/Chez Soi: 24 "
+         "months); days observed end at extraction or death."),
+    ),
+    "retention.temporary_stay_max_days": (
+        61,
+        "Ceiling for one episode in temporary accommodation (Mandal: at most 2 months).",
+    ),
+    "retention.home_visits_target_per_week": (
+        1.0,
+        "Fidelity target: home visits per participant-week in the programme (Mandal: >= 1).",
+    ),
+    # Socio-economic costs (hfeval.costs).
+    "costs.price_year": (
+        2024,
+        ("Price year of every cost (CPI of the country where the cost arose). A year outside "
+         "the CPI table is refused, never extrapolated."),
+    ),
+    "costs.currency": (
+        "local",
+        ("Currency of results: NOK, DKK, EUR, or local (each country's own). Converted after "
+         "the price-year adjustment at the price year's annual mean rate (exchange_rates)."),
+    ),
+    "costs.window_months": (
+        24,
+        ("Months before and after the anchor (first move-in; enrolment for the comparison arm) "
+         "compared by the pre/post and difference-in-differences designs."),
+    ),
+    "costs.discount_rate.NO": (
+        0.04,
+        "Yearly discount rate for Norway (Finansdepartementet R-109: 4 %), by year since anchor.",
+    ),
+    "costs.discount_rate.DK": (
+        0.035,
+        "Yearly discount rate for Denmark (Finansministeriet: 3.5 % for years 0-35).",
+    ),
+    "costs.bootstrap.n_resamples": (
+        2000,
+        "Person-level bootstrap resamples for cost confidence intervals.",
+    ),
+    "costs.bootstrap.seed": (20240101, "Seed of the cost bootstrap (same seed, same intervals)."),
+    "costs.bootstrap.level": (0.95, "Confidence level of cost intervals."),
+    "costs.ci_method": (
+        "bca",
+        "Interval reported as ci_low/ci_high: bca (bias-corrected, accelerated) or percentile.",
+    ),
+    "costs.sensitivity.unit_cost_pct": (
+        0.25,
+        "One-way sensitivity: each service's unit cost is moved down and up by this share.",
+    ),
+    "costs.sensitivity.programme_cost_pct": (
+        0.25,
+        "One-way sensitivity: the programme cost is moved down and up by this share.",
+    ),
+    "costs.sensitivity.window_months": (
+        [12, 24],
+        "One-way sensitivity: the shortest and longest window (months) compared.",
+    ),
+    "costs.sensitivity.discount_rates": (
+        [0.0, 0.06],
+        "One-way sensitivity: the lowest and highest discount rate (both countries).",
+    ),
 }
 
 

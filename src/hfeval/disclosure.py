@@ -59,15 +59,20 @@ def protect(
     if missing:
         raise KeyError(f"disclosure rule names columns the table lacks: {missing}")
 
+    def rounded(c: str) -> pl.Expr:
+        return ((pl.col(c) + rounding_base / 2) // rounding_base * rounding_base).cast(pl.Int64)
+
+    # Suppressed: 1..threshold, and any count whose rounded value would fall in that range
+    # (threshold 10, base 5: 11 rounds to 10).
     suppressed = {
-        c: pl.col(c).is_not_null() & (pl.col(c) > 0) & (pl.col(c) <= threshold)
+        c: pl.col(c).is_not_null() & (pl.col(c) > 0)
+        & ((pl.col(c) <= threshold) | (rounded(c) <= threshold))
         for c in rule.counts
     }
     exprs: list[pl.Expr] = []
     notes: dict[str, str] = {}
     for c in rule.counts:
-        rounded = ((pl.col(c) + rounding_base / 2) // rounding_base * rounding_base).cast(pl.Int64)
-        exprs.append(pl.when(suppressed[c]).then(None).otherwise(rounded).alias(c))
+        exprs.append(pl.when(suppressed[c]).then(None).otherwise(rounded(c)).alias(c))
         exprs.append(suppressed[c].fill_null(False).alias(f"{c}_suppressed"))
         notes[c] = (
             f"count of people: suppressed when 1-{threshold}, "

@@ -31,7 +31,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from hfeval import contract
+from hfeval import contract, guard
+from hfeval import logging as hflog
 from hfeval.sources import SourceError, TableInput, TableMapping, column_aliases, normalise_name
 
 log = logging.getLogger(__name__)
@@ -793,16 +794,23 @@ def _insert_staged(
     """Insert the staged file into the raw table; returns the number of rows loaded."""
     plan = _plan_columns(table, staged.headers, inp.mapping, label)
     ncols = len(staged.headers)
+    if table.kind == "input":  # person-level: refuse identifiers before loading a row
+        guard.check_staged(
+            con, "__hf_stage", table, staged.headers, plan.sources, plan.ignored, label
+        )
 
     # Columns without a header name are only worth reporting when they hold something.
+    # A header row naming no known column is probably a data row (the file lacks its header):
+    # its "names" may be person-level values, so such columns are reported by position.
+    header_is_data = not plan.sources and not plan.ignored
     unknown = []
     for i in plan.unknown:
         name = _clean_header(staged.headers[i])
-        if name:
+        if name and header_is_data:
+            unknown.append(f"(column {i + 1})")
+        elif name:
             unknown.append(name)
-        elif con.execute(f"SELECT count({_clean_value_sql(f'c{i}')}) FROM __hf_stage").fetchone()[
-            0
-        ]:
+        elif con.execute(f"SELECT count({_clean_value_sql(f'c{i}')}) FROM __hf_stage").fetchall()[0][0]:
             unknown.append(f"(unnamed column {i + 1})")
     report.unknown_columns = unknown
     report.ignored_columns = plan.ignored
@@ -836,10 +844,10 @@ def _insert_staged(
         f"{_lit(report.path)}, _src, {ed}, {', '.join(exprs)} "
         f"FROM (SELECT {cleaned} FROM __hf_stage) WHERE NOT ({blank})"
     )
-    total = con.execute("SELECT count(*) FROM __hf_stage").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM __hf_stage").fetchall()[0][0]
     loaded = con.execute(
         f"SELECT count(*) FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     report.rows_blank = total - loaded
     report.rows_rejected = staged.rejects
     report.rows_read = loaded + staged.rejects
@@ -863,7 +871,7 @@ def _count_unmapped(con, table, raw_name, row_offset, plan, mapping) -> dict[str
         parts.append(f"count({_ident(c.name)}) FILTER (WHERE {outside})")
     counts = con.execute(
         f"SELECT {', '.join(parts)} FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
-    ).fetchone()
+    ).fetchall()[0]
     out = {}
     for i, c in enumerate(cols):
         distinct, rows = counts[2 * i], counts[2 * i + 1]
@@ -881,6 +889,33 @@ def _file_format(path: Path) -> str:
     if suffix == ".parquet":
         return "parquet"
     raise SourceError(f"{path.name}: unsupported file format {suffix or '(none)'}")
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    inp: TableInput,
+    table: contract.Table,
+    work_dir: Path,
+    label: str,
+) -> tuple[FileReport, list[str], list[tuple[int, str, str]]]:
+    """Read one file into temp table __hf_stage (_src, c0..cN VARCHAR) as `load_raw_table` does,
+    without loading it anywhere: its report, header names and rejected (row, reason, line).
+    For tools that work on a file's own columns (`hfeval pseudonymise`); the caller drops
+    __hf_stage. `table` only helps find the header row."""
+    fmt = _file_format(inp.path)
+    fr = FileReport(path=inp.path.name, source_id=inp.source_id, sha256="", bytes=0, format=fmt)
+    rejects: list[tuple[int, str, str]] = []
+    if fmt == "csv":
+        staged, rejects = _stage_csv(con, inp, table, fr, Path(work_dir), label)
+    elif fmt == "xlsx":
+        staged = _stage_xlsx(con, inp, table, fr, label)
+    else:
+        staged = _stage_parquet(con, inp, fr)
+    return fr, staged.headers, rejects
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    return _read_sheet(path, None, data_only=False)[0]
 
 
 def load_raw_table(
@@ -914,6 +949,8 @@ def load_raw_table(
         fr = FileReport(path=rel, source_id=inp.source_id, sha256="", bytes=0, format=fmt)
         if fmt == "csv":
             staged, rejects = _stage_csv(con, inp, table, fr, Path(work_dir), label)
+            if rejects and table.kind == "input":
+                guard.check_lines(con, [line for _, _, line in rejects], label)
             if rejects:
                 con.executemany(
                     f"INSERT INTO {_ident(rejects_name)} VALUES (?, ?, ?, ?, ?)",
@@ -948,6 +985,12 @@ def load_raw_table(
             fr.rows_read,
             fr.rows_rejected,
             len(fr.unknown_columns),
+            extra=hflog.fields(
+                "file_loaded", file=fr.path, table=table.name, format=fr.format,
+                encoding=fr.encoding, rows_read=fr.rows_read, rows_rejected=fr.rows_rejected,
+                rows_blank=fr.rows_blank, unknown_columns=fr.unknown_columns,
+                missing_required_columns=fr.missing_required_columns,
+            ),
         )
     return report
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -28,9 +29,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from hfeval import contract, disclosure, loaders, manifest, sources, validation
+from hfeval import contract, disclosure, guard, loaders, manifest, sources, validation
+from hfeval import logging as hflog
 from hfeval.config import Paths, get_paths, resolve_parameters
-from hfeval.spec import PipelineSpec, load_spec
+from hfeval.spec import Model, ModelInputs, PipelineSpec, SpecError, load_spec
 
 # Exit codes, documented in the README.
 EXIT_OK = 0
@@ -38,9 +40,12 @@ EXIT_ERROR = 1  # unexpected internal error
 EXIT_VALIDATION = 2  # a table-level expectation failed: nothing published
 EXIT_INPUT = 3  # inputs could not be read (bad mapping file, unreadable file, no data)
 EXIT_LOCKED = 4  # another run holds the warehouse lock
+EXIT_IDENTIFIER = 5  # an input file holds identifiers (guard.py): nothing loaded
 
 DEFAULT_SOURCE = "hfeval-default"
 OVERRIDE_SOURCE = "user-override"
+
+log = logging.getLogger(__name__)
 
 
 class PipelineError(Exception):
@@ -167,7 +172,7 @@ def _replace_overridden_defaults(con: duckdb.DuckDBPyConnection, table: contract
         f"select d._row_id from {raw} d join {raw} o on {on} "
         f"where d._source_id = '{DEFAULT_SOURCE}' and o._source_id = '{OVERRIDE_SOURCE}'"
     )
-    n = con.execute(f"select count(distinct _row_id) from ({replaced})").fetchone()[0]
+    n = con.execute(f"select count(distinct _row_id) from ({replaced})").fetchall()[0][0]
     if n:
         con.execute(f"delete from {raw} where _row_id in ({replaced})")
     return int(n)
@@ -194,7 +199,7 @@ def _resolve_extraction_dates(
                         f"select max(d) from (select hf_parse_date({col.name}) as d from raw_{t} "
                         "where _source_id = ?) where d <= current_date",
                         [src.source_id],
-                    ).fetchone()[0]
+                    ).fetchall()[0][0]
                     if v is not None and (latest is None or v > latest):
                         latest = v
             resolved[src.source_id] = {"date": latest, "from": "latest date in the source"}
@@ -230,6 +235,9 @@ def run(
     run_dir = paths.runs / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     mf = manifest.Manifest(run_id=run_id, paths=paths, data_dir=data_dir)
+    runlog = hflog.RunLog(run_dir / "log.jsonl", run_id)  # names, counts, timings only
+    report = runlog.reporter(report)
+    runlog.event("run_start", data_dir=str(data_dir))
     result = RunResult(
         run_id=run_id, status="failed", exit_code=EXIT_ERROR, run_dir=run_dir,
         manifest_path=run_dir / "manifest.json", warehouse=None, publish_db=None,
@@ -237,7 +245,7 @@ def run(
     try:
         params = resolve_parameters(params_file, overrides)
         mf.parameters = params
-        with warehouse_lock(paths.lock_file, wait=wait_for_lock):
+        with warehouse_lock(paths.lock_file, wait=wait_for_lock), runlog.capture():
             _run_locked(data_dir, params, paths, run_id, run_dir, mf, report)
         result.status, result.exit_code = "succeeded", EXIT_OK
         result.warehouse, result.publish_db = paths.warehouse, paths.publish_db
@@ -245,6 +253,10 @@ def run(
         result.status = {EXIT_VALIDATION: "failed validation", EXIT_INPUT: "failed: input",
                          EXIT_LOCKED: "not started: locked"}.get(exc.exit_code, "failed")
         result.exit_code = exc.exit_code
+        result.messages.append(str(exc))
+        mf.errors.append(str(exc))
+    except guard.IdentifierFound as exc:
+        result.status, result.exit_code = "refused: identifiers in input", EXIT_IDENTIFIER
         result.messages.append(str(exc))
         mf.errors.append(str(exc))
     except (KeyError, ValueError, sources.SourceError) as exc:
@@ -268,6 +280,13 @@ def run(
         mf.write(result.manifest_path)
         result.manifest = mf.to_dict()
         report("done" if result.exit_code == 0 else "warn", f"run {run_id}: {result.status}")
+        runlog.event(
+            "run_end", status=result.status, exit_code=result.exit_code,
+            seconds=result.manifest.get("seconds_total"), tables=mf.tables,
+            models=[{"name": m["name"], "rows": m["rows"]} for m in mf.models],
+            errors=mf.errors,
+        )
+        runlog.close()
     return result
 
 
@@ -317,7 +336,7 @@ def _run_locked(
                     "validation failed; nothing was published and the previous warehouse is "
                     "unchanged:\n  - " + "\n  - ".join(failures)
                 )
-            _build_models(con, spec, mf, report)
+            _build_models(con, spec, mf, report, params)
             mf.write_into(con)
             con.execute("checkpoint")
         finally:
@@ -399,6 +418,8 @@ def _load_and_validate(
             validations.append(val)
             mf.record_validation(val, rejected=rejected, replaced=replaced.get(name, 0),
                                  rows_read=rep.rows_read)
+            log.info("%s: validated", name,
+                     extra=hflog.fields("table_validated", table=name, **mf.tables[name]))
         _write_load_accounting(con, mf)
     return validations
 
@@ -423,13 +444,14 @@ def _keep_failed_run_quarantine(con: duckdb.DuckDBPyConnection, run_dir: Path) -
     out.mkdir(parents=True, exist_ok=True)
     has_q = con.execute(
         "select count(*) from information_schema.tables where table_name = 'quarantine'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if has_q:
         con.execute(f"copy quarantine to '{out / 'quarantine.parquet'}' (format parquet)")
 
 
 def _build_models(
-    con: duckdb.DuckDBPyConnection, spec: PipelineSpec, mf: manifest.Manifest, report: Reporter
+    con: duckdb.DuckDBPyConnection, spec: PipelineSpec, mf: manifest.Manifest, report: Reporter,
+    params: dict[str, Any],
 ) -> None:
     existing = {r[0] for r in con.execute("select table_name from information_schema.tables")
                 .fetchall()}
@@ -438,10 +460,36 @@ def _build_models(
         if missing:
             raise PipelineError(f"model {model.name} needs {missing}, which no earlier step made")
         with mf.timed(model.name, report, layer=model.layer, label=model.label):
-            con.execute(f"create or replace table {model.name} as\n{model.sql}")
-            n = con.execute(f"select count(*) from {model.name}").fetchone()[0]
-            mf.record_model(model, n)
+            n = build_model(con, model, params)
+            if model.python:
+                mf.models.append({"name": model.name, "layer": model.layer,
+                                  "label": model.label, "rows": n, "python": model.python})
+            else:
+                mf.record_model(model, n)
         existing.add(model.name)
+
+
+def build_model(con: duckdb.DuckDBPyConnection, model: Model, params: dict[str, Any]) -> int:
+    """(Re)build one model as a table in `con`; return its row count. A Python model gets a
+    `ModelInputs` (only its declared inputs are readable) and the run's parameters, and must
+    read every input it declares."""
+    if not model.python:
+        con.execute(f"create or replace table {model.name} as\n{model.sql}")
+        return con.execute(f"select count(*) from {model.name}").fetchall()[0][0]
+    inputs = ModelInputs(con, model)
+    try:
+        frame = model.function()(inputs, params)
+    except SpecError as exc:  # a model reading what it did not declare: a bug, not bad input
+        raise PipelineError(str(exc)) from None
+    unread = sorted(set(model.inputs) - inputs.read)
+    if unread:
+        raise PipelineError(f"model {model.name} declares inputs it does not read: {unread}")
+    con.register("_python_model_frame", frame.to_arrow())
+    try:
+        con.execute(f"create or replace table {model.name} as select * from _python_model_frame")
+    finally:
+        con.unregister("_python_model_frame")
+    return frame.height
 
 
 def _publish(
@@ -488,4 +536,4 @@ def latest_manifest(paths: Paths | None = None) -> dict[str, Any] | None:
     if not paths.publish_db.exists():
         return None
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
-        return json.loads(con.execute("select manifest_json from _manifest").fetchone()[0])
+        return json.loads(con.execute("select manifest_json from _manifest").fetchall()[0][0])

@@ -23,7 +23,7 @@ def _cell(value: object, suppressed: bool, fmt: str = "{:,}") -> str:
 
 def print_summary(console: Console, paths: Paths) -> None:
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
-        manifest = json.loads(con.execute("select manifest_json from _manifest").fetchone()[0])
+        manifest = json.loads(con.execute("select manifest_json from _manifest").fetchall()[0][0])
         threshold = manifest["parameters"]["disclosure.threshold"]
         base = manifest["parameters"]["disclosure.rounding_base"]
         rows = con.execute(

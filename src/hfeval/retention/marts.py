@@ -1,0 +1,119 @@
+"""Python models of the pipeline (pipeline.yaml `python:` entries): estimates SQL cannot make.
+
+Each is a function (inputs, params) -> polars DataFrame; `inputs` runs SELECTs on the model's
+declared inputs only (hfeval.spec.ModelInputs) and the parameters are the run's, so the manifest
+records them. Publishable ones are disclosure-controlled when published, by the rule in
+pipeline.yaml; the KM curve is also cut here where the number at risk falls to the threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from hfeval.retention import fidelity, outcomes, survival
+from hfeval.retention.definitions import resolve_definition
+
+# Strata for tables published by municipality and country only (smaller tables).
+GEOGRAPHY = ("all", "country", "municipality")
+
+
+def _strata(params: dict[str, Any]) -> list[str]:
+    return ["all", *params["retention.strata"]]
+
+
+def _label(frame: pl.DataFrame, params: dict[str, Any]) -> pl.DataFrame:
+    """Every retention output names the definition set it used, as its first column."""
+    name = resolve_definition(params).name
+    return frame.select(pl.lit(name).alias("definition_name"), pl.all())
+
+
+def build_retention_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """mart_retention_by_stratum: S(t) with 95 % CI and number at risk at the report months,
+    per arm and stratum, from each person's first tenancy. Losses by t are not published: with
+    S(t) and n they would add nothing, and alone they would be small counts."""
+    tenancies = inputs.sql("select * from mart_tenancies").pl()
+    table = survival.retention_by_stratum(
+        tenancies, _strata(params), params["retention.report_months"],
+        float(params["retention.days_per_month"]),
+    )
+    return _label(table.drop("n_events"), params)
+
+
+def build_km_curve_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """mart_km_curve_by_stratum: the KM curve on a monthly grid (exact days of single losses
+    stay hidden), per arm and stratum, cut before the first month with `disclosure.threshold`
+    or fewer at risk."""
+    tenancies = survival.first_tenancies(inputs.sql("select * from mart_tenancies").pl())
+    step = float(params["retention.days_per_month"])
+    threshold = int(params["disclosure.threshold"])
+    parts = []
+    for arm in sorted(tenancies.get_column("arm").unique().to_list()):
+        for var, value, rows in survival.strata(
+            tenancies.filter(pl.col("arm") == arm), _strata(params)
+        ):
+            curve = survival.km_grid(rows["duration_days"], rows["event_type"] == "loss",
+                                     step_days=step, min_at_risk=threshold)
+            parts.append(curve.drop("n_events").with_columns(
+                pl.lit(arm).alias("arm"), pl.lit(var).alias("stratum_variable"),
+                pl.lit(value).alias("stratum_value"),
+                (pl.col("time_days") / step).round(0).cast(pl.Int32).alias("months"),
+            ))
+    columns = ["arm", "stratum_variable", "stratum_value", "months", "time_days", "n_at_risk",
+               "survival", "ci_lower", "ci_upper"]
+    if not parts:
+        return _label(pl.DataFrame(schema={
+            "arm": pl.String, "stratum_variable": pl.String, "stratum_value": pl.String,
+            "months": pl.Int32, "time_days": pl.Float64, "n_at_risk": pl.Int64,
+            "survival": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64}), params)
+    return _label(pl.concat(parts).select(columns), params)
+
+
+def build_cumulative_incidence_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """mart_cumulative_incidence_by_stratum: Aalen-Johansen cumulative incidence of loss, death
+    and long stays at the report months, per arm and stratum (all, country, municipality)."""
+    tenancies = survival.first_tenancies(inputs.sql("select * from mart_tenancies").pl())
+    months = params["retention.report_months"]
+    times = survival.months_to_days(months, float(params["retention.days_per_month"]))
+    parts = []
+    for arm in sorted(tenancies.get_column("arm").unique().to_list()):
+        for var, value, rows in survival.strata(tenancies.filter(pl.col("arm") == arm), GEOGRAPHY):
+            durations = rows["duration_days"].cast(pl.Float64).to_numpy()
+            cif = survival.cumulative_incidence(durations, survival.cause_codes(rows), times)
+            at_risk = pl.DataFrame({"time_days": times, "months": [float(m) for m in months],
+                                    "n_at_risk": [int((durations >= t).sum()) for t in times]})
+            parts.append(cif.join(at_risk, on="time_days").with_columns(
+                pl.lit(arm).alias("arm"), pl.lit(var).alias("stratum_variable"),
+                pl.lit(value).alias("stratum_value"),
+                pl.lit(rows.height, dtype=pl.Int64).alias("n_people"),
+            ))
+    columns = ["arm", "stratum_variable", "stratum_value", "cause", "months", "time_days",
+               "n_people", "n_at_risk", "cumulative_incidence", "ci_lower", "ci_upper"]
+    if not parts:
+        return _label(pl.DataFrame(schema={c: pl.String for c in columns[:4]} | {
+            "months": pl.Float64, "time_days": pl.Float64, "n_people": pl.Int64,
+            "n_at_risk": pl.Int64, "cumulative_incidence": pl.Float64, "ci_lower": pl.Float64,
+            "ci_upper": pl.Float64}), params)
+    return _label(pl.concat(parts).select(columns), params)
+
+
+def build_time_to_housing(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """mart_time_to_housing: KM median days from enrolment to first move-in (95 % CI; never
+    housed censored at extraction or death) and shares housed by day t, per arm and stratum."""
+    people = inputs.sql("select * from mart_person_outcomes").pl()
+    by = [*GEOGRAPHY, "cohort_year"]
+    # Fixed days (61 = Mandal's 2-month ceiling), so the published columns never change.
+    return _label(outcomes.time_to_housing(people, by, outcomes.HOUSED_BY_DAYS), params)
+
+
+def build_mansa_change(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """mart_mansa_change: paired MANSA mean change from baseline to each follow-up wave, with
+    95 % CI, per arm and stratum (all, country, municipality)."""
+    qol = inputs.sql(
+        "select participant_id, wave, mansa_mean_score from stg_quality_of_life"
+    ).pl()
+    participants = inputs.sql(
+        "select participant_id, arm, country, municipality_name from stg_participants"
+    ).pl()
+    return fidelity.mansa_change(fidelity.mansa_pairs(qol, participants), GEOGRAPHY)
