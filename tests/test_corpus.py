@@ -22,13 +22,17 @@ DOCUMENTED_EXITS = {
 }
 
 
-def _params(cases: list[runner.Case]) -> list:
+def _params(cases: list[runner.Case], known_issues: bool = False) -> list:
     # Refused files stop before validation (well under a second): they run in every test
-    # session. Full runs take seconds each and are marked slow (CI runs them).
-    return [
-        pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.exit in (0, 2) or c.slow else [])
-        for c in cases
-    ]
+    # session. Full runs take seconds each and are marked slow (CI runs them). With
+    # known_issues, a case with a reported bug is expected to fail (strictly: a fix shows).
+    params = []
+    for c in cases:
+        marks = [pytest.mark.slow] if c.exit in (0, 2) or c.slow else []
+        if known_issues and c.known_issue:
+            marks.append(pytest.mark.xfail(strict=True, reason=c.known_issue))
+        params.append(pytest.param(c, id=c.id, marks=marks))
+    return params
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +74,7 @@ def test_every_corpus_file_is_used_by_a_case_and_every_case_is_documented():
 # ---- every case ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", _params(CASES, known_issues=True))
 def test_case_ends_with_its_documented_exit_code_and_no_traceback(case, corpus_root):
     out = outcome_of(case, corpus_root)
     assert out.exception is None, type(out.exception).__name__
@@ -111,7 +115,7 @@ def test_case_quarantines_rows_only_with_a_reason(case, corpus_root):
     assert sum(by_reason.values()) >= quarantined
 
 
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", _params(CASES, known_issues=True))
 def test_case_replaces_the_warehouse_only_when_it_succeeds(case, corpus_root):
     out = outcome_of(case, corpus_root)
     assert all(out.before), "the case started from a clean run's warehouse"

@@ -62,6 +62,7 @@ class Case:
     tables: dict[str, list[int]] = field(default_factory=dict)  # read, loaded, quarantined
     quarantine_reasons: dict[str, int] = field(default_factory=dict)  # expectation -> rows
     slow: bool = False
+    known_issue: str | None = None  # a reported bug: the outcome tests expect it to fail
 
 
 @dataclass

@@ -101,7 +101,14 @@ def tornado(inputs: CostingInputs, settings: CostSettings, *, design: str,
     counts = _counts(base_costed, by, design)
     out = pl.DataFrame(rows, infer_schema_length=None)
     if out.height == 0:
-        return out
+        # No stratum to vary (e.g. no Housing First participant): an empty table that still has
+        # its columns, so the pipeline can write it.
+        schema = {**dict.fromkeys(keys, pl.String), "design": pl.String, "variable": pl.String,
+                  "low_setting": pl.String, "high_setting": pl.String,
+                  "net_saving_low": pl.Float64, "net_saving_high": pl.Float64,
+                  "net_saving_base": pl.Float64, "swing": pl.Float64}
+        schema.update({k: v for k, v in counts.schema.items() if k not in schema})
+        return pl.DataFrame(schema=schema)
     if keys:
         out = out.join(counts, on=keys, how="left")
     else:
