@@ -18,7 +18,7 @@ from hfeval.config import get_paths
 from tests.helpers import HOUSING_SPELLS, PARTICIPANTS, sha256, write_source
 
 COMMANDS = ("synth", "run", "summary", "demo", "dashboard", "expectations", "docs", "costs",
-            "retention", "pseudonymise")
+            "retention", "pseudonymise", "report")
 
 
 def hfeval(*args: str) -> Result:
@@ -186,11 +186,14 @@ COUNT_COLUMNS = ("enrolled", "housed", "housed now")
 
 
 def source_with_a_large_cell(root: Path) -> Path:
-    """The tiny source plus 20 housed Housing First participants in Odense (461): some cells
-    are large enough to print, the others must be suppressed."""
-    extra = [f"Q{i:02d}" for i in range(20)]
+    """The tiny source plus 20 housed Housing First participants in Lindesnes (4205) and 20 in
+    Odense (461): the Housing First cells are large enough to print, the comparison cells must
+    be suppressed. (With a large cell in one municipality only, secondary suppression hides
+    it too: beside the published total it would give the small one away.)"""
+    extra = [f"Q{i:02d}" for i in range(40)]
     participants = PARTICIPANTS + "".join(
-        f"{p},461,1980,male,2013-01-01,housing_first,ICM\n" for p in extra
+        f"{p},{'4205' if i < 20 else '461'},1980,male,2013-01-01,housing_first,ICM\n"
+        for i, p in enumerate(extra)
     )
     spells = HOUSING_SPELLS + "".join(f"{p},2013-01-01,,own_lease,ordinary,\n" for p in extra)
     return write_source(root, participants=participants, housing_spells=spells)

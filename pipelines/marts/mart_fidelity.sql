@@ -1,5 +1,5 @@
 -- Fidelity from administrative data for Housing First participants, per stratum (all, country,
--- municipality, support model): home visits per participant-week in the programme (enrolment to
+-- publication unit, support model; int_participant_strata): home visits per participant-week in the programme (enrolment to
 -- extraction or death: the contract has no programme end date, so time-limited CTI shows lower
 -- rates; target from home_visits_target_per_week, Mandal's HF team: >= 1), the number of
 -- participants meeting it, and the share of first flats with an ordinary lease. Publishable
@@ -12,19 +12,19 @@ people as (
     select * from mart_person_outcomes where arm = 'housing_first' and weeks_in_programme > 0
 ),
 
+strata as (
+    select * from int_participant_strata
+    where stratum_variable in ('all', 'country', 'municipality', 'support_model')
+),
+
 by_stratum as (
     select
         p.*,
         s.stratum_variable,
-        case s.stratum_variable
-            when 'all' then 'all'
-            when 'country' then p.country
-            when 'municipality' then p.municipality_name
-            else p.support_model
-        end as stratum_value
+        s.stratum_value,
+        s.stratum_country
     from people as p
-    cross join (values ('all'), ('country'), ('municipality'), ('support_model'))
-        as s (stratum_variable)
+    inner join strata as s using (participant_id)
 )
 
 select
@@ -42,7 +42,8 @@ select
     count(*) filter (where b.housed) as n_housed,
     count(*) filter (where b.first_lease_type = 'ordinary') as n_first_flat_ordinary_lease,
     count(*) filter (where b.first_lease_type = 'ordinary')
-        / nullif(count(*) filter (where b.housed), 0) as share_first_flat_ordinary_lease
+        / nullif(count(*) filter (where b.housed), 0) as share_first_flat_ordinary_lease,
+    any_value(b.stratum_country) as stratum_country
 from by_stratum as b
 cross join params as pr
 group by b.stratum_variable, b.stratum_value

@@ -1,5 +1,5 @@
 -- Returns to homelessness (HUD SPM 2 style) per window, arm and stratum (all, country,
--- municipality). Counting unit from the definition set: person = each person's first placement,
+-- publication unit; int_participant_strata). Counting unit from the definition set: person = each person's first placement,
 -- placement = every tenancy. A placement counts in a window only when the extraction date is
 -- at least the window's last day after the placement (full follow-up); returned = its first
 -- return fell inside the window. Publishable after disclosure control (the share is recomputed
@@ -16,6 +16,11 @@ participants as (
     select * from stg_participants
 ),
 
+strata as (
+    select * from int_participant_strata
+    where stratum_variable in ('all', 'country', 'municipality')
+),
+
 windows as (
     select
         w as window_days,
@@ -28,8 +33,6 @@ counted as (
     select
         r.*,
         p.arm,
-        p.country,
-        p.municipality_name,
         pr.returns_unit,
         w.window_days,
         w.first_day,
@@ -47,13 +50,10 @@ by_stratum as (
     select
         c.*,
         s.stratum_variable,
-        case s.stratum_variable
-            when 'all' then 'all'
-            when 'country' then c.country
-            else c.municipality_name
-        end as stratum_value
+        s.stratum_value,
+        s.stratum_country
     from counted as c
-    cross join (values ('all'), ('country'), ('municipality')) as s (stratum_variable)
+    inner join strata as s using (participant_id)
 )
 
 select
@@ -67,7 +67,8 @@ select
     stratum_value,
     count(*) as n_eligible,
     count(*) filter (where returned) as n_returned,
-    count(*) filter (where returned) / count(*) as share_returned
+    count(*) filter (where returned) / count(*) as share_returned,
+    any_value(stratum_country) as stratum_country
 from by_stratum
 group by window_days, first_day, last_day, arm, stratum_variable, stratum_value
 order by arm, stratum_variable, stratum_value, first_day, last_day

@@ -120,6 +120,10 @@ def run(
         "--set", help="Override a parameter: --set validation.mostly=0.99 (repeatable).")] = None,
     wait: Annotated[bool, typer.Option(help="Wait for another run to finish instead of exiting.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
+    notebooks: Annotated[bool, typer.Option(
+        "--notebooks/--no-notebooks", envvar="HFEVAL_NOTEBOOKS",
+        help="After a successful run, execute notebooks/*.ipynb against the new warehouse "
+             "into runs/<id>/notebooks/ (person-level HTML).")] = True,
 ) -> None:
     """Load, validate, transform and publish: the whole pipeline on DATA."""
     from hfeval import pipeline
@@ -127,7 +131,7 @@ def run(
     printer = _StepPrinter(quiet)
     try:
         result = pipeline.run(data, params_file=params, overrides=set_ or [],
-                              wait_for_lock=wait, report=printer)
+                              wait_for_lock=wait, report=printer, notebooks=notebooks)
     finally:
         printer.stop()
     _print_run(result)
@@ -177,7 +181,8 @@ def demo(
     synth(out=paths.demo_data, participants=None, seed=20140101, style="municipal",
           file_format="csv")
     try:
-        run(data=paths.demo_data, params=None, set_=None, wait=True, quiet=False)
+        run(data=paths.demo_data, params=None, set_=None, wait=True, quiet=False,
+            notebooks=False)  # the dashboard first; `hfeval report --notebooks` runs them
     except typer.Exit as exc:
         if exc.exit_code:
             raise
@@ -200,6 +205,76 @@ def dashboard(
            "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "viewer"]
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def report(
+    municipality: Annotated[list[str] | None, typer.Option(
+        "--municipality", "-m",
+        help="Municipality code or name (repeatable), or `all` (default).")] = None,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", "-l", help="nb, da or en (repeatable), or `all` (default).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Output folder (default: build/reports).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print each report to PDF "
+                                      "(headless Chromium).")] = True,
+    notebooks: Annotated[bool, typer.Option(
+        "--notebooks", help="Also execute notebooks/*.ipynb against the current warehouse into "
+                            "runs/<id>/notebooks/ (person-level: secure zone only).")] = False,
+) -> None:
+    """Steering-group report per municipality (HTML + PDF, 4-6 pages) from the publishable
+    database: summary, retention, pathways, costs per payer, fidelity, methods and manifest."""
+    from hfeval import reporting
+    from hfeval.reporting import build
+    from hfeval.reporting import pdf as pdf_mod
+
+    paths = get_paths()
+    if not paths.publish_db.exists():
+        err.print("no published results yet: run `hfeval run --data DIR` (or `make demo`) first")
+        raise typer.Exit(1)
+    out = out or paths.output / "reports"
+
+    def done(f: reporting.ReportFile) -> None:
+        pages = f" ({f.pages} pages)" if f.pages else ""
+        console.print(f"  {f.municipality_code} {f.municipality_name} [{f.lang}]: {f.html}"
+                      + (f", {f.pdf}{pages}" if f.pdf else "")
+                      + (f" (reported as {f.unit_code})" if f.unit_code != f.municipality_code
+                         else ""), markup=False)
+
+    try:
+        files = reporting.write_reports(paths.publish_db, out, municipalities=municipality or
+                                        ["all"], langs=lang or ["all"], with_pdf=pdf,
+                                        progress=done)
+    except build.ReportError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(3) from None
+    except pdf_mod.PdfError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{len(files)} report(s) written to {out} (index: {reporting.INDEX_FILE})")
+    if notebooks:
+        _report_notebooks(paths)
+
+
+def _report_notebooks(paths) -> None:
+    """Execute the notebooks against the current warehouse, holding the warehouse lock so no
+    run replaces it meanwhile."""
+    from hfeval import pipeline
+    from hfeval.reporting import notebooks as nb
+
+    if not paths.warehouse.exists():
+        err.print("no warehouse: the notebooks need `hfeval run` first")
+        raise typer.Exit(1)
+    run_id = pipeline.latest_manifest(paths)["run_id"]
+    printer = _StepPrinter(quiet=False)
+    try:
+        with pipeline.warehouse_lock(paths.lock_file, wait=True):
+            result = nb.run_notebooks(paths, run_id, report=printer)
+    finally:
+        printer.stop()
+    console.print(f"notebooks (person-level, secure zone only): {result.folder}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -282,7 +357,7 @@ def costs(
         for d in design or ["prepost", "did"]:
             est = costs_mod.estimate(costed, design=d, by=by)
             if not show_small_strata:
-                est = outputs.suppress_small(est, threshold)
+                est = outputs.suppress_small(est, threshold, int(p["disclosure.rounding_base"]))
             for line in costs_mod.result_lines(est, threshold=threshold):
                 console.print(line, markup=False)
             console.print()

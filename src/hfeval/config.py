@@ -116,13 +116,31 @@ PARAMETER_DOCS: dict[str, tuple[Any, str]] = {
         "Most memory DuckDB may use; beyond it, work spills to disk in the run's build folder.",
     ),
     "engine.threads": (0, "DuckDB worker threads; 0 = one per core."),
+    "disclosure.preset": (
+        "opensafely",
+        ("Named disclosure-control rules (hfeval.disclosure.PRESETS; docs/privacy.md): "
+         "opensafely (7 or fewer suppressed, counts rounded to 5), ssb (Statistics Norway: 1-2 "
+         "suppressed, rounded to 3) or dst (Statistics Denmark: 1-4 suppressed, not rounded). "
+         "disclosure.threshold and disclosure.rounding_base, when set, override the preset; "
+         "the manifest records the effective values."),
+    ),
     "disclosure.threshold": (
         7,
-        "Statistics describing this many people or fewer are suppressed (OpenSAFELY: 7).",
+        ("Statistics describing this many people or fewer are suppressed. Default: the "
+         "preset's (OpenSAFELY: 7)."),
     ),
     "disclosure.rounding_base": (
         5,
-        "Published counts are rounded to the nearest multiple of this.",
+        ("Published counts are rounded to the nearest multiple of this (1 = not rounded). "
+         "Default: the preset's (OpenSAFELY: 5)."),
+    ),
+    "disclosure.min_unit_participants": (
+        20,
+        ("A municipality with fewer participants (both arms) than this is published only inside "
+         "an aggregate: the small municipalities of its region, else of its country "
+         "(mart_publication_units). Below 20, with the usual 2:1 allocation and threshold 7, "
+         "nearly every comparison-arm, by-year and 12-24-month cell would be suppressed anyway. "
+         "0 = never merge."),
     ),
     # Housing retention (hfeval.retention): definitions are named sets; the four entries below
     # the set's name override single values of it (empty = the set's own value).
@@ -268,14 +286,19 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def resolve_parameters(
     file: Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Defaults, then a YAML file (nested or dotted keys), then `key=value` overrides."""
+    """Defaults, then a YAML file (nested or dotted keys), then `key=value` overrides; then the
+    disclosure preset fills the disclosure values neither of them set."""
+    from hfeval.disclosure import apply_preset
+
     params = default_parameters()
+    explicit: set[str] = set()
     if file is not None:
         loaded = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
         for key, value in _flatten(loaded).items():
             if key not in params:
                 raise KeyError(f"unknown parameter {key!r} in {file}")
             params[key] = value
+            explicit.add(key)
     for item in overrides:
         if "=" not in item:
             raise ValueError(f"parameter override must be key=value, got {item!r}")
@@ -284,4 +307,5 @@ def resolve_parameters(
         if key not in params:
             raise KeyError(f"unknown parameter {key!r}; known: {', '.join(sorted(params))}")
         params[key] = _coerce(raw.strip(), PARAMETER_DOCS[key][0])
-    return params
+        explicit.add(key)
+    return apply_preset(params, explicit)

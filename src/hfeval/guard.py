@@ -300,23 +300,59 @@ def _prefilter(scope: Scope) -> str:
     return "|".join(parts)
 
 
+# A column with at most this share of distinct values is searched once per distinct value
+# (group first, then search): national tables repeat ids, codes and amounts millions of times.
+GROUP_BELOW_DISTINCT_SHARE = 0.25
+GROUP_MIN_ROWS = 100_000
+
+
 def scan_columns(
-    con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str, Scope]]
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    columns: list[tuple[str, str, Scope]],
+    no_values: frozenset[int] = frozenset(),
 ) -> list[ColumnScan]:
     """Count identifier-like values in `columns` ((SQL column name, label, scope)).
 
     Two passes: one cheap regular expression per value counts candidates in every column; the
     exact rules (check digits, dates) then run only on the candidate rows of columns that have
-    any. Clean data costs one pass.
+    any. Clean data costs one pass. In large files, a column that repeats its values is
+    searched per distinct value (with its row count) instead of per row. Columns in
+    `no_values` (positions in `columns`: dates, times or booleans as text, which cannot spell
+    an identifier) are counted, not searched.
     """
     if not columns:
         return []
     exprs = [f"CAST({_ident(sql_name)} AS VARCHAR)" for sql_name, _, _ in columns]
+    searched = [i for i in range(len(columns)) if i not in no_values]
+    grouped: set[int] = set()
+    if searched:
+        stats = con.execute(
+            f"SELECT count(*), {', '.join(f'approx_count_distinct({exprs[i]})' for i in searched)} "
+            f"FROM {relation}"
+        ).fetchall()[0]
+        if stats[0] >= GROUP_MIN_ROWS:
+            grouped = {i for i, d in zip(searched, stats[1:], strict=True)
+                       if d <= GROUP_BELOW_DISTINCT_SHARE * stats[0]}
+
+    def candidate(expr: str, scope: Scope) -> str:
+        return f"regexp_matches({expr}, {_sql(_prefilter(scope))})"
+
     first = []
-    for expr, (_, _, scope) in zip(exprs, columns, strict=True):
+    for i, (expr, (_, _, scope)) in enumerate(zip(exprs, columns, strict=True)):
+        if i in grouped:
+            first += ["NULL", "NULL"]
+            continue
         first.append(f"count(*) FILTER (WHERE {expr} <> '')")
-        first.append(f"count(*) FILTER (WHERE regexp_matches({expr}, {_sql(_prefilter(scope))}))")
-    row = con.execute(f"SELECT {', '.join(first)} FROM {relation}").fetchall()[0]
+        first.append("0" if i in no_values else f"count(*) FILTER (WHERE {candidate(expr, scope)})")
+    row = list(con.execute(f"SELECT {', '.join(first)} FROM {relation}").fetchall()[0])
+    for i in sorted(grouped):
+        scope = columns[i][2]
+        row[2 * i], row[2 * i + 1] = con.execute(
+            "SELECT sum(n) FILTER (WHERE v <> ''), sum(n) FILTER (WHERE "
+            f"{candidate('v', scope)}) FROM (SELECT v, count(*) AS n FROM "
+            f"(SELECT {exprs[i]} AS v FROM {relation}) GROUP BY v)"
+        ).fetchall()[0]
     scans = []
     for i, (expr, (_, label, scope)) in enumerate(zip(exprs, columns, strict=True)):
         counts = {"non_empty": int(row[2 * i] or 0)}
@@ -376,8 +412,10 @@ def check_staged(
     sources: dict[str, int],
     ignored: list[str],
     label: str,
+    no_values: frozenset[int] = frozenset(),
 ) -> list[ColumnScan]:
-    """Scan a staged file (columns c0..cN) and raise IdentifierFound if a stop rule fires."""
+    """Scan a staged file (columns c0..cN) and raise IdentifierFound if a stop rule fires.
+    `no_values`: columns holding dates, times or booleans (see `scan_columns`)."""
     t0 = time.perf_counter()
     scopes = column_scopes(table, headers, sources, ignored)
     # A header row naming no known column is probably a data row (the file lacks its header):
@@ -386,7 +424,7 @@ def check_staged(
     labels = [f"(column {i + 1})" if header_is_data else _label(h, i)
               for i, h in enumerate(headers)]
     scans = scan_columns(con, relation, [(f"c{i}", labels[i], scopes[i])
-                                         for i in range(len(headers))])
+                                         for i in range(len(headers))], no_values)
     findings = findings_of(scans) + _header_findings(con, headers)
     if header_is_data:  # the name rule, on the real header cells, reported by position
         findings += [Finding(labels[i], "identifier_column", 0, scans[i].non_empty)

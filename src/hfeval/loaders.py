@@ -402,6 +402,11 @@ def _rewrite_utf8(
 class _Staged:
     headers: list[str]
     rejects: int = 0
+    # Columns whose staged text is already clean (Parquet numbers, dates, booleans rendered as
+    # text never start or end with whitespace and are never empty): trimming them is a no-op.
+    plain: frozenset[int] = frozenset()
+    # Columns holding dates, times or booleans as text: no identifier can hide in them.
+    no_values: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -746,7 +751,19 @@ def _parquet_text_sql(name: str, dtype: str) -> str:
     return f"CAST({col} AS VARCHAR)"
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, inp: TableInput, report: FileReport) -> _Staged:
+_PLAIN_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "DATE", "TIMESTAMP", "TIME",
+    "BOOLEAN",
+)
+
+
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, inp: TableInput, report: FileReport, *, view: bool = False
+) -> _Staged:
+    """Stage a Parquet file as text. `view=True` makes __hf_stage a view on the file rather
+    than a copy: the loader reads it twice (guard, insert), which costs less than a text copy
+    of a national-scale file held in memory."""
     report.sha256, report.bytes = sha256_file(inp.path), inp.path.stat().st_size
     src = f"read_parquet({_lit(str(inp.path))}, file_row_number=true)"
     try:
@@ -755,11 +772,23 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, inp: TableInput, report: File
         raise SourceError(f"{inp.path.name}: not a readable Parquet file ({type(e).__name__})")
     described = [(n, t) for n, t, *_ in described if n != "file_row_number"]
     exprs = ", ".join(f"{_parquet_text_sql(n, t)} AS c{i}" for i, (n, t) in enumerate(described))
+    kind = "VIEW" if view else "TABLE"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE __hf_stage AS "
+        f"CREATE OR REPLACE TEMP {kind} __hf_stage AS "
         f"SELECT file_row_number + 1 AS _src{', ' if exprs else ''}{exprs} FROM {src}"
     )
-    return _Staged([n for n, _ in described])
+    plain = frozenset(i for i, (_, t) in enumerate(described) if t.startswith(_PLAIN_TYPES))
+    no_values = frozenset(i for i, (_, t) in enumerate(described)
+                          if t.startswith(("DATE", "TIMESTAMP", "TIME", "BOOLEAN")))
+    return _Staged([n for n, _ in described], plain=plain, no_values=no_values)
+
+
+def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = '__hf_stage'"
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS __hf_stage")
 
 
 # ---- from stage to raw table ---------------------------------------------------------------------
@@ -777,6 +806,10 @@ def _code_sql(value: str, column: contract.Column, mapping: dict[str, str]) -> s
     if mapping:
         exact = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in mapping.items())
         out = f"CASE {value} {exact} ELSE {out} END"
+    # Most values already are a contract code that maps to itself: skip lower() and the CASEs.
+    same = [c for c in column.codes or () if mapping.get(c, lower.get(c.lower(), c)) == c]
+    if same:
+        out = f"CASE WHEN {value} IN ({', '.join(_lit(c) for c in same)}) THEN {value} ELSE {out} END"
     return out
 
 
@@ -796,7 +829,8 @@ def _insert_staged(
     ncols = len(staged.headers)
     if table.kind == "input":  # person-level: refuse identifiers before loading a row
         guard.check_staged(
-            con, "__hf_stage", table, staged.headers, plan.sources, plan.ignored, label
+            con, "__hf_stage", table, staged.headers, plan.sources, plan.ignored, label,
+            staged.no_values,
         )
 
     # Columns without a header name are only worth reporting when they hold something.
@@ -835,19 +869,38 @@ def _insert_staged(
             value = _code_sql(value, col, inp.mapping.codes.get(col.name, {}))
         exprs.append(f"CAST({value} AS VARCHAR) AS {_ident(col.name)}")
 
-    cleaned = ", ".join(["_src", *(f"{_clean_value_sql(f'c{i}')} AS v{i}" for i in range(ncols))])
+    cleaned = ", ".join(["_src", *(
+        f"c{i} AS v{i}" if i in staged.plain else f"{_clean_value_sql(f'c{i}')} AS v{i}"
+        for i in range(ncols)
+    )])
     blank = " AND ".join(f"v{i} IS NULL" for i in range(ncols)) or "true"
     ed = f"DATE {_lit(extraction_date.isoformat())}" if extraction_date else "CAST(NULL AS DATE)"
-    con.execute(
-        f"INSERT INTO {_ident(raw_name)} "
-        f"SELECT {row_offset} + row_number() OVER (ORDER BY _src), {_lit(inp.source_id)}, "
-        f"{_lit(report.path)}, _src, {ed}, {', '.join(exprs)} "
-        f"FROM (SELECT {cleaned} FROM __hf_stage) WHERE NOT ({blank})"
-    )
-    total = con.execute("SELECT count(*) FROM __hf_stage").fetchall()[0][0]
-    loaded = con.execute(
-        f"SELECT count(*) FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
-    ).fetchall()[0][0]
+    total, first_src, last_src = con.execute(
+        "SELECT count(*), min(_src), max(_src) FROM __hf_stage"
+    ).fetchall()[0]
+
+    def insert(row_id: str) -> int:
+        con.execute(
+            f"INSERT INTO {_ident(raw_name)} "
+            f"SELECT {row_id}, {_lit(inp.source_id)}, "
+            f"{_lit(report.path)}, _src, {ed}, {', '.join(exprs)} "
+            f"FROM (SELECT {cleaned} FROM __hf_stage) WHERE NOT ({blank})"
+        )
+        return con.execute(
+            f"SELECT count(*) FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
+        ).fetchall()[0][0]
+
+    # Row ids number the loaded rows 1, 2, ... in file order. When the staged rows are numbered
+    # without gaps (Parquet, Excel, CSV without rejects) and none is blank, that is _src shifted:
+    # no sort needed. Otherwise (or if a blank row turns up) number them by sorting.
+    loaded = -1
+    if total and last_src - first_src + 1 == total:
+        loaded = insert(f"{row_offset - first_src + 1} + _src")
+        if loaded != total:
+            con.execute(f"DELETE FROM {_ident(raw_name)} WHERE _row_id > {row_offset}")
+            loaded = -1
+    if loaded < 0:
+        loaded = insert(f"{row_offset} + row_number() OVER (ORDER BY _src)")
     report.rows_blank = total - loaded
     report.rows_rejected = staged.rejects
     report.rows_read = loaded + staged.rejects
@@ -960,7 +1013,7 @@ def load_raw_table(
         elif fmt == "xlsx":
             staged = _stage_xlsx(con, inp, table, fr, label)
         else:
-            staged = _stage_parquet(con, inp, fr)
+            staged = _stage_parquet(con, inp, fr, view=True)
         try:
             offset += _insert_staged(
                 con,
@@ -974,7 +1027,7 @@ def load_raw_table(
                 label,
             )
         finally:
-            con.execute("DROP TABLE IF EXISTS __hf_stage")
+            _drop_stage(con)
         report.files.append(fr)
         report.rows_read += fr.rows_read
         report.rows_rejected += fr.rows_rejected
@@ -998,10 +1051,19 @@ def load_raw_table(
 # ---- parsing macros and the typed view -----------------------------------------------------------
 
 _MACROS = r"""
-CREATE OR REPLACE MACRO hf__trim(s) AS trim(CAST(s AS VARCHAR), ' ' || chr(9) || chr(10)
-    || chr(13) || chr(160) || chr(8239));
+-- trim() with a character list is slow and most values need no trimming: test the ends first
+-- (the loader has trimmed raw values already; other callers pass any text).
+CREATE OR REPLACE MACRO hf__trim_chars() AS ' ' || chr(9) || chr(10) || chr(13) || chr(160)
+    || chr(8239);
+CREATE OR REPLACE MACRO hf__trim_text(t) AS (
+    CASE WHEN contains(hf__trim_chars(), left(t, 1)) OR contains(hf__trim_chars(), right(t, 1))
+        THEN trim(t, hf__trim_chars()) ELSE t END
+);
+CREATE OR REPLACE MACRO hf__trim(s) AS hf__trim_text(CAST(s AS VARCHAR));
 CREATE OR REPLACE MACRO hf_parse_date(s) AS (
     CASE
+        WHEN regexp_full_match(CAST(s AS VARCHAR), '\d{4}-\d{2}-\d{2}')
+            THEN CAST(try_strptime(CAST(s AS VARCHAR), '%Y-%m-%d') AS DATE)
         WHEN regexp_full_match(hf__trim(s), '\d{4}-\d{2}-\d{2}(T.*| 00:00(:00(\.0+)?)?)?')
             THEN CAST(try_strptime(left(hf__trim(s), 10), '%Y-%m-%d') AS DATE)
         WHEN regexp_full_match(hf__trim(s),
@@ -1026,12 +1088,21 @@ CREATE OR REPLACE MACRO hf__number_text(t) AS (
 CREATE OR REPLACE MACRO hf__parse_number(t) AS (
     CASE WHEN regexp_full_match(t, '-?(\d+(\.\d*)?|\.\d+)') THEN TRY_CAST(t AS DOUBLE) END
 );
-CREATE OR REPLACE MACRO hf_parse_double(s) AS hf__parse_number(hf__number_text(
+CREATE OR REPLACE MACRO hf__parse_double_any(s) AS hf__parse_number(hf__number_text(
     regexp_replace(CAST(s AS VARCHAR), '[\s\x{00A0}\x{202F}]', '', 'g')));
+-- Fast paths: plain digits (what Parquet and most exports hold) give what the general rules
+-- would, without the macro expansions that repeat the argument a dozen times.
+CREATE OR REPLACE MACRO hf_parse_double(s) AS (
+    CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '-?\d+(\.\d+)?')
+        THEN TRY_CAST(CAST(s AS VARCHAR) AS DOUBLE) ELSE hf__parse_double_any(s) END
+);
 CREATE OR REPLACE MACRO hf__integral(d) AS (
     CASE WHEN d = floor(d) AND abs(d) <= 2147483647 THEN CAST(d AS INTEGER) END
 );
-CREATE OR REPLACE MACRO hf_parse_int(s) AS hf__integral(hf_parse_double(s));
+CREATE OR REPLACE MACRO hf_parse_int(s) AS (
+    CASE WHEN regexp_full_match(CAST(s AS VARCHAR), '-?\d{1,9}')
+        THEN CAST(CAST(s AS VARCHAR) AS INTEGER) ELSE hf__integral(hf__parse_double_any(s)) END
+);
 CREATE OR REPLACE MACRO hf_parse_bool(s) AS (
     CASE
         WHEN lower(hf__trim(s)) IN ('true', 'ja', 'yes', '1', 'sant', 'sand') THEN true

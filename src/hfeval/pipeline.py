@@ -228,8 +228,12 @@ def run(
     paths: Paths | None = None,
     wait_for_lock: bool = False,
     report: Reporter = _silent,
+    notebooks: bool = False,
 ) -> RunResult:
-    """Run the whole pipeline on DATA_DIR. Never raises for expected failures: see RunResult."""
+    """Run the whole pipeline on DATA_DIR. Never raises for expected failures: see RunResult.
+
+    With `notebooks`, a successful run then executes notebooks/*.ipynb against the new
+    warehouse (still holding the lock) into runs/<id>/notebooks/: person-level output."""
     paths = paths or get_paths()
     run_id = new_run_id()
     run_dir = paths.runs / run_id
@@ -247,6 +251,8 @@ def run(
         mf.parameters = params
         with warehouse_lock(paths.lock_file, wait=wait_for_lock), runlog.capture():
             _run_locked(data_dir, params, paths, run_id, run_dir, mf, report)
+            if notebooks:
+                _run_notebooks(paths, run_id, mf, report)
         result.status, result.exit_code = "succeeded", EXIT_OK
         result.warehouse, result.publish_db = paths.warehouse, paths.publish_db
     except PipelineError as exc:
@@ -349,6 +355,20 @@ def _run_locked(
         for p in (build, build_pub, Path(f"{build}.wal"), Path(f"{build_pub}.wal")):
             p.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_notebooks(paths: Paths, run_id: str, mf: manifest.Manifest, report: Reporter) -> None:
+    """The report step: the warehouse is already published, so a notebook that fails is a
+    warning in the manifest, never a failed run. The output folder is person-level."""
+    from hfeval.reporting import notebooks as nb
+
+    try:
+        with mf.timed("notebooks", report, label=nb.LABEL, output=f"runs/{run_id}/{nb.FOLDER}"):
+            outcome = nb.run_notebooks(paths, run_id, report=report)
+        mf.notes.extend(outcome.notes())
+    except Exception as exc:  # noqa: BLE001 - e.g. no Jupyter kernel; the run stands
+        mf.notes.append(f"notebooks not executed ({type(exc).__name__})")
+        report("warn", f"notebooks not executed ({type(exc).__name__})")
 
 
 def _configure_engine(con: duckdb.DuckDBPyConnection, params: dict[str, Any], work: Path) -> None:
@@ -496,23 +516,44 @@ def _publish(
     build: Path, build_pub: Path, spec: PipelineSpec, params: dict[str, Any],
     mf: manifest.Manifest,
 ) -> None:
-    """Copy publishable models, disclosure-controlled, into a separate DuckDB file."""
+    """Copy publishable models, disclosure-controlled, into a separate DuckDB file.
+
+    The thresholds are the run's effective ones (disclosure.preset, unless set explicitly).
+    A table describing people must show publication units only (int_publication_units), never
+    a municipality too small to publish alone: anything else stops the run."""
     threshold = int(params["disclosure.threshold"])
     base = int(params["disclosure.rounding_base"])
     protection_rows = []
     src = duckdb.connect(str(build), read_only=True)
     pub = duckdb.connect(str(build_pub))
     try:
+        tables = {r[0] for r in src.execute("select table_name from information_schema.tables")
+                  .fetchall()}
+        units = (src.sql("select * from int_publication_units").pl()
+                 if "int_publication_units" in tables else None)
+        if units is not None:
+            mf.notes.append(_units_summary(units, params))
         for model in spec.publishable:
             df = src.sql(f"select * from {model.name}").pl()
-            protected, notes = disclosure.protect(
-                df, model.disclosure, threshold=threshold, rounding_base=base
-            )
+            if units is not None and model.disclosure.counts:
+                _check_units(model.name, df, units)
+            missing = sorted(model.disclosure.columns() - set(df.columns))
+            if model.disclosure.enabled and missing:
+                raise PipelineError(f"disclosure rule of {model.name} names columns the table "
+                                    f"lacks: {missing}")
+            try:
+                protected, notes = disclosure.protect(
+                    df, model.disclosure, threshold=threshold, rounding_base=base
+                )
+            except (KeyError, ValueError) as exc:  # a rule that does not fit its table: a bug
+                raise PipelineError(f"disclosure rule of {model.name}: {exc}") from None
             pub.register("_frame", protected.to_arrow())
             pub.execute(f"create table {model.name} as select * from _frame")
             pub.unregister("_frame")
             protection_rows += [(model.name, c, n) for c, n in notes.items()]
             mf.record_publish(model.name, protected.height, model.disclosure.enabled)
+            mf.published[-1]["cells_suppressed"] = sum(
+                int(protected[f"{c}_suppressed"].sum()) for c in model.disclosure.counts)
         pub.execute(
             "create table _protection (table_name varchar, column_name varchar, protection varchar)"
         )
@@ -522,6 +563,32 @@ def _publish(
     finally:
         src.close()
         pub.close()
+
+
+def _units_summary(units: pl.DataFrame, params: dict[str, Any]) -> str:
+    merged = units.filter(pl.col("unit_kind") != "municipality")
+    return (
+        f"disclosure control: preset {params['disclosure.preset']}, threshold "
+        f"{params['disclosure.threshold']}, rounding base {params['disclosure.rounding_base']}; "
+        f"publication units: {units.height} municipalities in {units['unit_code'].n_unique()} "
+        f"units, {merged.height} merged into {merged['unit_code'].n_unique()} aggregates "
+        f"(fewer than {params['disclosure.min_unit_participants']} participants)"
+    )
+
+
+def _check_units(table: str, df: pl.DataFrame, units: pl.DataFrame) -> None:
+    """Refuse a table of counts that shows a municipality instead of its publication unit."""
+    bad = 0
+    if "municipality_code" in df.columns:
+        merged = units.filter(pl.col("unit_kind") != "municipality")["municipality_code"]
+        bad += df.filter(pl.col("municipality_code").is_in(merged.to_list())).height
+    if "stratum_variable" in df.columns and "stratum_value" in df.columns:
+        shown = df.filter(pl.col("stratum_variable") == "municipality")["stratum_value"]
+        bad += int((~shown.is_in(units["unit_name"].to_list())).sum())
+    if bad:
+        raise PipelineError(
+            f"{table}: {bad} rows show a municipality that is published only inside an "
+            "aggregate; group the mart by publication unit (int_publication_units)")
 
 
 def read_published(table: str, paths: Paths | None = None) -> pl.DataFrame:

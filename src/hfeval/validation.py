@@ -474,7 +474,6 @@ def validate_table(
     missing_in = missing_columns if isinstance(missing_columns, dict) else {
         c: [] for c in missing_columns
     }
-    typed, own_batch = _batch(con, table, typed)
     present = _relation_columns(con, typed)
     has = set(present)
     missing = set(missing_in) | {c for c in table.column_names if c not in has}
@@ -499,8 +498,7 @@ def validate_table(
 
     compiled = {i: _compile(i, exps[i], typed, dtypes, has) for i in row_idx}
     flags = f"_hfeval_flags_{table.name}"
-    _create_flags(con, flags, typed, compiled)
-    counts = _count_flags(con, flags, row_idx)
+    counts = _create_flags(con, flags, typed, compiled)
     rows_in = counts["n"]
 
     results: list[ExpectationResult] = []
@@ -517,12 +515,10 @@ def validate_table(
     keep = ", ".join(_q(c) for c in present if not c.endswith("__raw"))
     valid = f"valid_{table.name}"
     con.execute(
-        f"CREATE OR REPLACE TABLE {valid} AS SELECT {keep} FROM {typed} AS t "
-        f"WHERE t._row_id NOT IN (SELECT _row_id FROM {flags} WHERE _any)"
+        f"CREATE OR REPLACE TABLE {valid} AS SELECT {keep} FROM {typed} AS t"
+        + (f" WHERE t._row_id NOT IN (SELECT _row_id FROM {flags})" if counts["any"] else "")
     )
     con.execute(f"DROP TABLE IF EXISTS {flags}")
-    if own_batch:
-        con.execute(f"DROP TABLE IF EXISTS {typed}")
     rows_quarantined = counts["any"]
     return TableValidation(
         table=table.name,
@@ -618,19 +614,6 @@ def _result(
     )
 
 
-def _batch(con: duckdb.DuckDBPyConnection, table: contract.Table, typed: str) -> tuple[str, bool]:
-    """The relation to validate, materialised once if it is not a base table: the loader's typed
-    view parses text on every scan, and validation scans the batch several times."""
-    is_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [typed]
-    ).fetchall()[0][0]
-    if is_table:
-        return typed, False
-    batch = f"_hfeval_batch_{table.name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {batch} AS SELECT * FROM {typed}")
-    return batch, True
-
-
 def _level(exp: dict[str, Any]) -> str:
     level = exp.get("meta", {}).get("level")
     if level:
@@ -640,8 +623,10 @@ def _level(exp: dict[str, Any]) -> str:
 
 def _create_flags(
     con: duckdb.DuckDBPyConnection, flags: str, typed: str, compiled: dict[int, _Compiled]
-) -> None:
-    """One pass over `typed`: per row, a flag and a 'considered' boolean per expectation."""
+) -> dict[str, int]:
+    """Per row, a flag and a 'considered' boolean per expectation: counted over every row in
+    one pass, kept (in table `flags`) only for rows that fail something. Writing the flags of
+    every row of a national table costs more than evaluating them twice."""
     windows = [w for c in compiled.values() for w in c.windows]
     inner = f"SELECT *{''.join(', ' + w for w in windows)} FROM {typed}"
     joins = " ".join(j for c in compiled.values() for j in c.joins)
@@ -650,21 +635,20 @@ def _create_flags(
         cols.append(f"coalesce(({c.considered}) AND ({c.unexpected}), FALSE) AS f{i}")
         cols.append(f"coalesce({c.considered}, FALSE) AS c{i}")
     any_flag = " OR ".join(f"f{i}" for i in compiled) or "FALSE"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {flags} AS "
+    rows = (
         f"SELECT *, {any_flag} AS _any FROM ("
         f"SELECT t._row_id, t._source_file{''.join(', ' + c for c in cols)} "
         f"FROM ({inner}) AS t {joins})"
     )
-
-
-def _count_flags(con: duckdb.DuckDBPyConnection, flags: str, idx: list[int]) -> dict[str, int]:
     aggs = ["count(*) AS n", 'coalesce(count_if(_any), 0) AS "any"']
-    for i in idx:
+    for i in compiled:
         aggs += [f"coalesce(count_if(f{i}), 0) AS f{i}", f"coalesce(count_if(c{i}), 0) AS c{i}"]
-    cur = con.execute(f"SELECT {', '.join(aggs)} FROM {flags}")
+    cur = con.execute(f"SELECT {', '.join(aggs)} FROM ({rows})")
     names = [d[0] for d in cur.description]
-    return dict(zip(names, cur.fetchall()[0], strict=True))
+    counts = dict(zip(names, cur.fetchall()[0], strict=True))
+    where = "WHERE _any" if counts["any"] else "LIMIT 0"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {flags} AS SELECT * FROM ({rows}) {where}")
+    return counts
 
 
 def _files(con: duckdb.DuckDBPyConnection, relation: str, flag: str | None) -> list[str]:

@@ -3,7 +3,9 @@ marts, and what the CLI prints.
 
 Reading: `read_inputs(db)` takes anything with `.sql(query)` returning a DuckDB relation (a
 connection to the warehouse, or the pipeline's `ModelInputs`) and reads the parameter-free
-tables the SQL models built. Everything parameterised (window, price year, currency,
+tables the SQL models built. People are placed in their publication unit (a municipality, or
+an aggregate of small ones: hfeval.disclosure.publication_units), as mart_programme_costs is,
+so every result "by municipality" is by unit. Everything parameterised (window, price year, currency,
 discounting, bootstrap) happens here, so the CLI and notebooks can recompute with other
 settings from the same warehouse.
 """
@@ -13,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import numpy as np
 import polars as pl
 
+from hfeval import disclosure
 from hfeval.costs import catalogue as cat
 from hfeval.costs.bootstrap import bootstrap
 from hfeval.costs.designs import (
@@ -38,7 +42,7 @@ from hfeval.costs.programme import (
 BY = {"municipality": ["country", "municipality_code", "municipality_name"],
       "country": ["country"], "all": []}
 INPUT_TABLES = ("int_cost_observation", "int_service_use_priced", "mart_programme_costs",
-                "stg_cpi", "stg_exchange_rates")
+                "stg_cpi", "stg_exchange_rates", "int_publication_units")
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,13 @@ def read_inputs(db: Any) -> CostingInputs:
     def read(table: str) -> pl.DataFrame:
         return db.sql(f"select * from {table}").pl()
 
+    observation = read("int_cost_observation")
+    try:
+        observation = disclosure.to_units(observation, read("int_publication_units"))
+    except duckdb.CatalogException:
+        pass  # a warehouse built before publication units: every municipality stands alone
     return CostingInputs(
-        observation=read("int_cost_observation"),
+        observation=observation,
         priced_events=read("int_service_use_priced"),
         programme_costs=read("mart_programme_costs"),
         tables=PriceTables.from_frames(read("stg_cpi"), read("stg_exchange_rates")),
@@ -260,16 +269,26 @@ def mart_cost_sensitivity(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
 # ---- what the CLI prints ---------------------------------------------------------------------
 
 
-def suppress_small(est: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Blank the numbers of strata describing `threshold` people or fewer in an arm used."""
-    small = (pl.col("n_participants_hf").is_between(1, threshold)
-             | pl.col("n_participants_comparison").fill_null(0).is_between(1, threshold))
-    cols = ["estimate", "ci_low", "ci_high", "percentile_low", "percentile_high", "bca_low",
-            "bca_high"]
-    return est.with_columns(
-        *(pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in cols),
-        small.alias("suppressed"),
-    )
+ARM_COUNTS = ("n_participants_hf", "n_participants_comparison")
+ESTIMATE_RULE = disclosure.DisclosureRule(
+    counts=ARM_COUNTS,
+    derived={c: ARM_COUNTS for c in (
+        "person_years_hf", "person_years_comparison", "estimate", "ci_low", "ci_high",
+        "percentile_low", "percentile_high", "bca_low", "bca_high")},
+)
+
+
+def suppress_small(est: pl.DataFrame, threshold: int, rounding_base: int = 5) -> pl.DataFrame:
+    """Disclosure-control estimates as the publish step does (the numbers of strata with
+    `threshold` people or fewer in an arm used are blanked, the people counted are rounded);
+    `suppressed` is true where the estimate is."""
+    out, _ = disclosure.protect(est, ESTIMATE_RULE, threshold=threshold,
+                                rounding_base=rounding_base)
+    return out.with_columns(pl.col("estimate_suppressed").alias("suppressed"))
+
+
+def _n(v: int | None) -> str:
+    return "suppressed" if v is None else str(v)
 
 
 def format_money(v: float | None) -> str:
@@ -300,9 +319,11 @@ def result_lines(est: pl.DataFrame, *, threshold: int) -> list[str]:
         for _, g in by_design.group_by(keys or ["design"], maintain_order=True):
             first = g.row(0, named=True)
             where = " ".join(str(first[k]) for k in keys) or "all municipalities"
-            n = f"n = {first['n_participants_hf']} Housing First"
+            # Protected tables (suppress_small) hold rounded counts.
+            n = f"n {'≈' if 'suppressed' in est.columns else '='} "
+            n += f"{_n(first['n_participants_hf'])} Housing First"
             if design == "did":
-                n += f", {first['n_participants_comparison']} comparison"
+                n += f", {_n(first['n_participants_comparison'])} comparison"
             lines.append(f"{where} · {design} · {first['window_months']} months · "
                          f"{first['currency']} {first['price_year']} prices · {n}")
             if first["note"]:

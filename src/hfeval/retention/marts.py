@@ -3,7 +3,11 @@
 Each is a function (inputs, params) -> polars DataFrame; `inputs` runs SELECTs on the model's
 declared inputs only (hfeval.spec.ModelInputs) and the parameters are the run's, so the manifest
 records them. Publishable ones are disclosure-controlled when published, by the rule in
-pipeline.yaml; the KM curve is also cut here where the number at risk falls to the threshold.
+pipeline.yaml: there, curves are cut where the number at risk falls to the threshold (the
+`curve` rule) and suppressed cells get complements (`secondary`), which needs every row here,
+so these tables are not cut themselves. The municipality stratum is the publication unit
+(hfeval.disclosure.publication_units: a municipality, or an aggregate of small ones), and
+`stratum_country` names the country of a country or unit stratum.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from hfeval.disclosure import to_units, with_stratum_country
 from hfeval.retention import fidelity, outcomes, survival
 from hfeval.retention.definitions import resolve_definition
 
@@ -29,32 +34,41 @@ def _label(frame: pl.DataFrame, params: dict[str, Any]) -> pl.DataFrame:
     return frame.select(pl.lit(name).alias("definition_name"), pl.all())
 
 
+def _units(inputs: Any) -> pl.DataFrame:
+    return inputs.sql("select * from int_publication_units").pl()
+
+
+def _tenancies(inputs: Any, units: pl.DataFrame) -> pl.DataFrame:
+    """mart_tenancies with each person's municipality replaced by their publication unit."""
+    return to_units(inputs.sql("select * from mart_tenancies").pl(), units)
+
+
 def build_retention_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """mart_retention_by_stratum: S(t) with 95 % CI and number at risk at the report months,
     per arm and stratum, from each person's first tenancy. Losses by t are not published: with
     S(t) and n they would add nothing, and alone they would be small counts."""
-    tenancies = inputs.sql("select * from mart_tenancies").pl()
+    units = _units(inputs)
     table = survival.retention_by_stratum(
-        tenancies, _strata(params), params["retention.report_months"],
+        _tenancies(inputs, units), _strata(params), params["retention.report_months"],
         float(params["retention.days_per_month"]),
     )
-    return _label(table.drop("n_events"), params)
+    return _label(with_stratum_country(table.drop("n_events"), units), params)
 
 
 def build_km_curve_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """mart_km_curve_by_stratum: the KM curve on a monthly grid (exact days of single losses
-    stay hidden), per arm and stratum, cut before the first month with `disclosure.threshold`
-    or fewer at risk."""
-    tenancies = survival.first_tenancies(inputs.sql("select * from mart_tenancies").pl())
+    stay hidden), per arm and stratum, while anyone is at risk. Publication cuts each curve
+    before the first month with `disclosure.threshold` or fewer at risk (pipeline.yaml)."""
+    units = _units(inputs)
+    tenancies = survival.first_tenancies(_tenancies(inputs, units))
     step = float(params["retention.days_per_month"])
-    threshold = int(params["disclosure.threshold"])
     parts = []
     for arm in sorted(tenancies.get_column("arm").unique().to_list()):
         for var, value, rows in survival.strata(
             tenancies.filter(pl.col("arm") == arm), _strata(params)
         ):
             curve = survival.km_grid(rows["duration_days"], rows["event_type"] == "loss",
-                                     step_days=step, min_at_risk=threshold)
+                                     step_days=step, min_at_risk=0)
             parts.append(curve.drop("n_events").with_columns(
                 pl.lit(arm).alias("arm"), pl.lit(var).alias("stratum_variable"),
                 pl.lit(value).alias("stratum_value"),
@@ -63,17 +77,19 @@ def build_km_curve_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFra
     columns = ["arm", "stratum_variable", "stratum_value", "months", "time_days", "n_at_risk",
                "survival", "ci_lower", "ci_upper"]
     if not parts:
-        return _label(pl.DataFrame(schema={
+        return _label(with_stratum_country(pl.DataFrame(schema={
             "arm": pl.String, "stratum_variable": pl.String, "stratum_value": pl.String,
             "months": pl.Int32, "time_days": pl.Float64, "n_at_risk": pl.Int64,
-            "survival": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64}), params)
-    return _label(pl.concat(parts).select(columns), params)
+            "survival": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64}), units),
+            params)
+    return _label(with_stratum_country(pl.concat(parts).select(columns), units), params)
 
 
 def build_cumulative_incidence_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """mart_cumulative_incidence_by_stratum: Aalen-Johansen cumulative incidence of loss, death
     and long stays at the report months, per arm and stratum (all, country, municipality)."""
-    tenancies = survival.first_tenancies(inputs.sql("select * from mart_tenancies").pl())
+    units = _units(inputs)
+    tenancies = survival.first_tenancies(_tenancies(inputs, units))
     months = params["retention.report_months"]
     times = survival.months_to_days(months, float(params["retention.days_per_month"]))
     parts = []
@@ -91,20 +107,22 @@ def build_cumulative_incidence_by_stratum(inputs: Any, params: dict[str, Any]) -
     columns = ["arm", "stratum_variable", "stratum_value", "cause", "months", "time_days",
                "n_people", "n_at_risk", "cumulative_incidence", "ci_lower", "ci_upper"]
     if not parts:
-        return _label(pl.DataFrame(schema={c: pl.String for c in columns[:4]} | {
+        return _label(with_stratum_country(pl.DataFrame(schema={c: pl.String for c in columns[:4]} | {
             "months": pl.Float64, "time_days": pl.Float64, "n_people": pl.Int64,
             "n_at_risk": pl.Int64, "cumulative_incidence": pl.Float64, "ci_lower": pl.Float64,
-            "ci_upper": pl.Float64}), params)
-    return _label(pl.concat(parts).select(columns), params)
+            "ci_upper": pl.Float64}), units), params)
+    return _label(with_stratum_country(pl.concat(parts).select(columns), units), params)
 
 
 def build_time_to_housing(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """mart_time_to_housing: KM median days from enrolment to first move-in (95 % CI; never
     housed censored at extraction or death) and shares housed by day t, per arm and stratum."""
-    people = inputs.sql("select * from mart_person_outcomes").pl()
+    units = _units(inputs)
+    people = to_units(inputs.sql("select * from mart_person_outcomes").pl(), units)
     by = [*GEOGRAPHY, "cohort_year"]
     # Fixed days (61 = Mandal's 2-month ceiling), so the published columns never change.
-    return _label(outcomes.time_to_housing(people, by, outcomes.HOUSED_BY_DAYS), params)
+    table = outcomes.time_to_housing(people, by, outcomes.HOUSED_BY_DAYS)
+    return _label(with_stratum_country(table, units), params)
 
 
 def build_mansa_change(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
@@ -113,7 +131,10 @@ def build_mansa_change(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     qol = inputs.sql(
         "select participant_id, wave, mansa_mean_score from stg_quality_of_life"
     ).pl()
-    participants = inputs.sql(
-        "select participant_id, arm, country, municipality_name from stg_participants"
-    ).pl()
-    return fidelity.mansa_change(fidelity.mansa_pairs(qol, participants), GEOGRAPHY)
+    units = _units(inputs)
+    participants = to_units(inputs.sql(
+        "select participant_id, arm, country, municipality_code, municipality_name "
+        "from stg_participants"
+    ).pl(), units)
+    table = fidelity.mansa_change(fidelity.mansa_pairs(qol, participants), GEOGRAPHY)
+    return with_stratum_country(table, units)
