@@ -10,6 +10,7 @@ RUN := $(UV) run --locked
 .PHONY: help setup demo test run synth dashboard lint expectations docs clean
 .PHONY: report lab strip-notebooks
 .PHONY: chromium
+.PHONY: bench
 
 # Where outputs go (as hfeval itself: $HFEVAL_OUTPUT, else build/).
 OUT := $(or $(HFEVAL_OUTPUT),build)
@@ -20,6 +21,7 @@ help:
 	@echo "make run DATA=dir - run the pipeline on your own data"
 	@echo "make report - steering-group reports (HTML + PDF), every municipality x nb/da/en"
 	@echo "make lab    - JupyterLab on notebooks/ with the project's environment"
+	@echo "make bench  - national-scale benchmark (10^3..10^5 participants), writes BENCHMARKS.md"
 	@echo "make lint | expectations | docs | strip-notebooks | clean"
 
 setup:
@@ -69,3 +71,9 @@ lab: setup
 
 strip-notebooks: setup
 	$(RUN) python -m hfeval.reporting.notebooks strip notebooks/*.ipynb
+
+# Pipeline, pandas and a raw scan at 10^3, 10^4 and 10^5 SYNTHETIC participants, then the
+# dashboard in headless chromium: prints the table, updates BENCHMARKS.md (about 15 minutes).
+bench: setup
+	-@./scripts/ensure-chromium.sh
+	$(RUN) python benchmarks/bench.py $(BENCH_ARGS)
