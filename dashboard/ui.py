@@ -222,6 +222,15 @@ def show_notice(s: Stratum) -> None:
         st.info(s.notice, icon=":material/filter_alt:")
 
 
+def section_stratum(df: pl.DataFrame, page: Stratum) -> Stratum:
+    """The stratum for a table published for fewer breakdowns than the page's headline table;
+    its notice only when it differs from the page's (not repeated under every heading)."""
+    s = stratum(set(df["stratum_variable"].unique()) if df.height else {"all"})
+    if (s.variable, s.values) != (page.variable, page.values):
+        show_notice(s)
+    return s
+
+
 # ---- numbers ---------------------------------------------------------------------------------
 
 

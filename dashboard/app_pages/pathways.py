@@ -51,15 +51,6 @@ def with_arm_label(df: pl.DataFrame) -> pl.DataFrame:
         {HF: ARM_ORDER[0], CMP: ARM_ORDER[1]}, default=pl.col("arm")).alias("group"))
 
 
-def section_stratum(df: pl.DataFrame, page: ui.Stratum) -> ui.Stratum:
-    """The stratum for a table published for fewer breakdowns; its notice only when it differs
-    from the page's (so a notice is not repeated under every heading)."""
-    s = ui.stratum(set(df["stratum_variable"].unique()) if df.height else {"all"})
-    if (s.variable, s.values) != (page.variable, page.values):
-        ui.show_notice(s)
-    return s
-
-
 def in_area(df: pl.DataFrame) -> pl.DataFrame:
     """Rows of a by-municipality table that belong to the selected area."""
     if df.is_empty() or a.kind == "all":
@@ -169,7 +160,7 @@ ceiling = int(ts["ceiling_days"].drop_nulls()[0]) if ts.height and \
     ts["ceiling_days"].drop_nulls().len() else int(p.get("retention.temporary_stay_max_days", 61))
 st.subheader(ui.tr("pathways.temp_title"))
 st.write(ui.tr("pathways.temp_intro", ceiling=ceiling))
-s_ts = section_stratum(ts, s)
+s_ts = ui.section_stratum(ts, s)
 ts = with_arm_label(ui.filter_stratum(ts, s_ts))
 for column, arm in zip(st.columns(2), (HF, CMP), strict=True):
     row = first(ts, arm=arm)

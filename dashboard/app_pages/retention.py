@@ -84,15 +84,6 @@ def published(row: dict | None, column: str) -> bool:
     return row is not None and not ui.is_suppressed(row, column) and row.get(column) is not None
 
 
-def section_stratum(df: pl.DataFrame, page: ui.Stratum) -> ui.Stratum:
-    """The stratum for a table published for fewer breakdowns; its notice only when it differs
-    from the page's (so a notice is not repeated under every heading)."""
-    s = ui.stratum(set(df["stratum_variable"].unique()) if df.height else {"all"})
-    if (s.variable, s.values) != (page.variable, page.values):
-        ui.show_notice(s)
-    return s
-
-
 def with_arm_label(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col("arm").replace_strict(
         {HF: ARM_ORDER[0], CMP: ARM_ORDER[1]}, default=pl.col("arm")).alias("group"))
@@ -304,7 +295,7 @@ ui.show_table(table, [
 st.subheader(ui.tr("retention.competing_title"))
 st.write(ui.tr("retention.competing_intro"))
 cif = data.table("mart_cumulative_incidence_by_stratum", order="arm desc, cause, months")
-s_cif = section_stratum(cif, s)
+s_cif = ui.section_stratum(cif, s)
 cif = ui.filter_stratum(cif, s_cif)
 if cif.height:
     causes = ["loss", "death", "long_stay"]
@@ -348,7 +339,7 @@ ui.show_table(cif, [
 st.subheader(ui.tr("retention.returns_title"))
 st.write(ui.tr("retention.returns_intro"))
 rt = data.table("mart_returns_by_window", order="arm desc, first_day, last_day")
-s_rt = section_stratum(rt, s)
+s_rt = ui.section_stratum(rt, s)
 rt = ui.filter_stratum(rt, s_rt)
 if rt.height:
     windows = [str(w) for w in p.get("retention.returns.windows", [])]
@@ -397,7 +388,7 @@ else:
 st.subheader(ui.tr("retention.days_housed_title"))
 st.write(ui.tr("retention.days_housed_intro"))
 dsh = data.table("mart_days_stably_housed", order="arm desc")
-s_dsh = section_stratum(dsh, s)
+s_dsh = ui.section_stratum(dsh, s)
 dsh = ui.filter_stratum(dsh, s_dsh)
 window = int(dsh["window_days"][0]) if dsh.height else int(
     p.get("retention.days_housed_window_days", 730))
