@@ -60,58 +60,19 @@ def build_km_curve_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFra
     stay hidden), per arm and stratum, while anyone is at risk. Publication cuts each curve
     before the first month with `disclosure.threshold` or fewer at risk (pipeline.yaml)."""
     units = _units(inputs)
-    tenancies = survival.first_tenancies(_tenancies(inputs, units))
-    step = float(params["retention.days_per_month"])
-    parts = []
-    for arm in sorted(tenancies.get_column("arm").unique().to_list()):
-        for var, value, rows in survival.strata(
-            tenancies.filter(pl.col("arm") == arm), _strata(params)
-        ):
-            curve = survival.km_grid(rows["duration_days"], rows["event_type"] == "loss",
-                                     step_days=step, min_at_risk=0)
-            parts.append(curve.drop("n_events").with_columns(
-                pl.lit(arm).alias("arm"), pl.lit(var).alias("stratum_variable"),
-                pl.lit(value).alias("stratum_value"),
-                (pl.col("time_days") / step).round(0).cast(pl.Int32).alias("months"),
-            ))
-    columns = ["arm", "stratum_variable", "stratum_value", "months", "time_days", "n_at_risk",
-               "survival", "ci_lower", "ci_upper"]
-    if not parts:
-        return _label(with_stratum_country(pl.DataFrame(schema={
-            "arm": pl.String, "stratum_variable": pl.String, "stratum_value": pl.String,
-            "months": pl.Int32, "time_days": pl.Float64, "n_at_risk": pl.Int64,
-            "survival": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64}), units),
-            params)
-    return _label(with_stratum_country(pl.concat(parts).select(columns), units), params)
+    table = survival.km_grid_by_stratum(
+        _tenancies(inputs, units), _strata(params), float(params["retention.days_per_month"]))
+    return _label(with_stratum_country(table, units), params)
 
 
 def build_cumulative_incidence_by_stratum(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """mart_cumulative_incidence_by_stratum: Aalen-Johansen cumulative incidence of loss, death
     and long stays at the report months, per arm and stratum (all, country, municipality)."""
     units = _units(inputs)
-    tenancies = survival.first_tenancies(_tenancies(inputs, units))
-    months = params["retention.report_months"]
-    times = survival.months_to_days(months, float(params["retention.days_per_month"]))
-    parts = []
-    for arm in sorted(tenancies.get_column("arm").unique().to_list()):
-        for var, value, rows in survival.strata(tenancies.filter(pl.col("arm") == arm), GEOGRAPHY):
-            durations = rows["duration_days"].cast(pl.Float64).to_numpy()
-            cif = survival.cumulative_incidence(durations, survival.cause_codes(rows), times)
-            at_risk = pl.DataFrame({"time_days": times, "months": [float(m) for m in months],
-                                    "n_at_risk": [int((durations >= t).sum()) for t in times]})
-            parts.append(cif.join(at_risk, on="time_days").with_columns(
-                pl.lit(arm).alias("arm"), pl.lit(var).alias("stratum_variable"),
-                pl.lit(value).alias("stratum_value"),
-                pl.lit(rows.height, dtype=pl.Int64).alias("n_people"),
-            ))
-    columns = ["arm", "stratum_variable", "stratum_value", "cause", "months", "time_days",
-               "n_people", "n_at_risk", "cumulative_incidence", "ci_lower", "ci_upper"]
-    if not parts:
-        return _label(with_stratum_country(pl.DataFrame(schema={c: pl.String for c in columns[:4]} | {
-            "months": pl.Float64, "time_days": pl.Float64, "n_people": pl.Int64,
-            "n_at_risk": pl.Int64, "cumulative_incidence": pl.Float64, "ci_lower": pl.Float64,
-            "ci_upper": pl.Float64}), units), params)
-    return _label(with_stratum_country(pl.concat(parts).select(columns), units), params)
+    table = survival.cumulative_incidence_by_stratum(
+        _tenancies(inputs, units), GEOGRAPHY, params["retention.report_months"],
+        float(params["retention.days_per_month"]))
+    return _label(with_stratum_country(table, units), params)
 
 
 def build_time_to_housing(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
