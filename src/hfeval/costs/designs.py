@@ -175,14 +175,21 @@ def _cost_events(
                 "unit_cost_price_year": pl.Int64,
                 "price_factor": pl.Float64},
     )
+    # One lazy pass over the events (the largest table): both windows at once, so polars
+    # reads each event once and never materialises the intermediate columns.
     ev = (
-        events.with_columns(pl.col("start_date", "end_date").cast(pl.Date),
-                            pl.col("unit_cost_price_year").cast(pl.Int64),
-                            pl.col("cost_catalogue", "quantity").cast(pl.Float64))
-        .join(people.select("participant_id", "window_days", "post_days",
-                                  "discount_rate"), on="participant_id", how="inner")
-        .join(factor_frame, on=["country", "unit_cost_currency", "unit_cost_price_year"],
-              how="left")
+        events.lazy()
+        .select("participant_id", "country", "service", "unit", "payer_sector", "is_priced",
+                "start_date", "end_date", "start_days_from_anchor", "quantity",
+                "cost_catalogue", "unit_cost_currency", "unit_cost_price_year")
+        .with_columns(pl.col("start_date", "end_date").cast(pl.Date),
+                      pl.col("unit_cost_price_year").cast(pl.Int64),
+                      pl.col("cost_catalogue", "quantity").cast(pl.Float64))
+        .join(people.lazy().select("participant_id", "window_days", "post_days",
+                                   "discount_rate"), on="participant_id", how="inner",
+              maintain_order="left")
+        .join(factor_frame.lazy(), on=["country", "unit_cost_currency", "unit_cost_price_year"],
+              how="left", maintain_order="left")
         .with_columns(
             pl.col("start_days_from_anchor").cast(pl.Float64).alias("s"),
             pl.when(pl.col("end_date").is_not_null())
@@ -208,19 +215,29 @@ def _cost_events(
     year_k = (mid_post / DAYS_PER_YEAR).floor().clip(lower_bound=0)
     post_discount = (1 + pl.col("discount_rate")).pow(-year_k)
     keys = ["participant_id", "service", "unit", "payer_sector", "is_priced"]
-    parts = []
+    # An event counts in a window where its fraction there is positive (a stay across the
+    # anchor counts in both).
+    agg = []
     for period, frac, disc in (("pre", share(pre_lo, zero), pl.lit(1.0)),
                                ("post", share(zero, post_hi), post_discount)):
-        part = ev.with_columns(frac.alias("fraction"), disc.alias("discount")).filter(
-            pl.col("fraction") > 0)
-        parts.append(part.group_by(keys).agg(
-            pl.len().alias("n_events"),
-            (pl.col("quantity") * pl.col("fraction")).sum().alias("quantity"),
-            (pl.col("cost_full") * pl.col("fraction")).sum().alias("cost"),
-            (pl.col("cost_full") * pl.col("fraction") * pl.col("discount")).sum()
-            .alias("cost_discounted"),
-        ).with_columns(pl.lit(period).alias("period")))
-    out = pl.concat(parts).with_columns(
+        f = pl.when(frac > 0).then(frac).otherwise(None)
+        agg += [
+            f.count().alias(f"{period}:n_events"),
+            (pl.col("quantity") * f).sum().alias(f"{period}:quantity"),
+            (pl.col("cost_full") * f).sum().alias(f"{period}:cost"),
+            (pl.col("cost_full") * f * disc).sum().alias(f"{period}:cost_discounted"),
+        ]
+    # The in-memory engine: polars' streaming engine adds partial sums in an order that varies
+    # from run to run, and the last bits of a sum move the BCa intervals visibly.
+    sums = ev.group_by(keys).agg(agg).collect(engine="in-memory")
+    measures = ("n_events", "quantity", "cost", "cost_discounted")
+    out = pl.concat([
+        sums.filter(pl.col(f"{period}:n_events") > 0).select(
+            *keys, pl.lit(period).alias("period"),
+            *(pl.col(f"{period}:{m}").alias(m) for m in measures))
+        for period in ("pre", "post")
+    ]).with_columns(
+        pl.col("n_events").cast(pl.UInt32),
         pl.when(pl.col("is_priced")).then(pl.col("cost")).otherwise(None).alias("cost"),
         pl.when(pl.col("is_priced")).then(pl.col("cost_discounted")).otherwise(None)
         .alias("cost_discounted"),

@@ -27,6 +27,7 @@ from hfeval.costs.designs import (
     OBSERVATION_NOTE,
     PREPOST_CAVEAT,
     CostSettings,
+    Layout,
     cost_people,
     layout_for,
     make_statistic,
@@ -64,9 +65,15 @@ class Costed:
     programme_years: pl.DataFrame  # per municipality and year, real
 
 
+# The columns of int_service_use_priced costing uses: the largest table, so only these are read.
+EVENT_COLUMNS = ("participant_id", "country", "service", "unit", "payer_sector", "is_priced",
+                 "start_date", "end_date", "start_days_from_anchor", "quantity",
+                 "cost_catalogue", "unit_cost_currency", "unit_cost_price_year")
+
+
 def read_inputs(db: Any) -> CostingInputs:
-    def read(table: str) -> pl.DataFrame:
-        return db.sql(f"select * from {table}").pl()
+    def read(table: str, columns: tuple[str, ...] = ("*",)) -> pl.DataFrame:
+        return db.sql(f"select {', '.join(columns)} from {table}").pl()
 
     observation = read("int_cost_observation")
     try:
@@ -75,7 +82,7 @@ def read_inputs(db: Any) -> CostingInputs:
         pass  # a warehouse built before publication units: every municipality stands alone
     return CostingInputs(
         observation=observation,
-        priced_events=read("int_service_use_priced"),
+        priced_events=read("int_service_use_priced", EVENT_COLUMNS),
         programme_costs=read("mart_programme_costs"),
         tables=PriceTables.from_frames(read("stg_cpi"), read("stg_exchange_rates")),
     )
@@ -92,21 +99,58 @@ def cost(inputs: CostingInputs, settings: CostSettings) -> Costed:
 # ---- estimates -------------------------------------------------------------------------------
 
 
-def _strata(people: pl.DataFrame, by: str, settings: CostSettings) -> list[tuple[dict, pl.DataFrame]]:
+@dataclass(frozen=True)
+class Stratum:
+    """One stratum's people as rows of a PersonMatrix, each arm in participant order."""
+
+    key: dict[str, Any]
+    hf: np.ndarray
+    comparison: np.ndarray
+    currency: str
+
+
+@dataclass(frozen=True)
+class PersonMatrix:
+    """Every included person's row of costs and person-time (designs.person_matrix), built once
+    and shared by the strata: building it per stratum would scan every cost row once for each
+    of hundreds of municipalities, which grows with rows x strata at national scale."""
+
+    layout: Layout
+    x: np.ndarray
+    strata: list[Stratum]
+
+    def sums(self, rows: np.ndarray, columns_scale: np.ndarray | None = None) -> np.ndarray:
+        s = self.x[rows].sum(axis=0)
+        return s if columns_scale is None else s * columns_scale
+
+
+def person_matrix_by_stratum(costed: Costed, by: str) -> PersonMatrix:
     if by not in BY:
         raise ValueError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     keys = BY[by]
     # Sorted so resamples (and so intervals) do not depend on the order rows arrive in.
-    included = people.filter(pl.col("included")).sort("participant_id")
-    if not keys:
-        if settings.currency == LOCAL and included["country"].n_unique() > 1:
-            raise PriceError("pooling Norway and Denmark needs one currency: set "
-                             "costs.currency (--currency) to NOK, DKK or EUR")
-        return [({}, included)]
-    out = []
-    for key, group in included.group_by(keys, maintain_order=True):
-        out.append((dict(zip(keys, key, strict=True)), group.sort("participant_id")))
-    return sorted(out, key=lambda kv: tuple(str(v) for v in kv[0].values()))
+    included = costed.people.filter(pl.col("included")).sort("participant_id")
+    if not keys and costed.settings.currency == LOCAL and included["country"].n_unique() > 1:
+        raise PriceError("pooling Norway and Denmark needs one currency: set "
+                         "costs.currency (--currency) to NOK, DKK or EUR")
+    layout = layout_for(costed.person_costs)
+    x = person_matrix(included, costed.person_costs, layout)
+    arm = included["arm"].to_numpy()
+    currency = included["currency"].to_numpy()
+    if keys:
+        groups = (included.with_row_index("_row").group_by(keys).agg(pl.col("_row"))
+                  .iter_rows())
+        members = [(dict(zip(keys, g[:-1], strict=True)), np.sort(np.asarray(g[-1], int)))
+                   for g in groups]
+    else:
+        members = [({}, np.arange(included.height))]
+    strata = []
+    for key, rows in sorted(members, key=lambda kv: tuple(str(v) for v in kv[0].values())):
+        cur = np.unique(currency[rows])
+        strata.append(Stratum(key, rows[arm[rows] == "housing_first"],
+                              rows[arm[rows] == "comparison"],
+                              str(cur[0]) if len(cur) == 1 else "mixed"))
+    return PersonMatrix(layout, x, strata)
 
 
 def estimate(costed: Costed, *, design: str, by: str = "municipality") -> pl.DataFrame:
@@ -119,24 +163,22 @@ def estimate(costed: Costed, *, design: str, by: str = "municipality") -> pl.Dat
     if design not in DESIGNS:
         raise ValueError(f"design must be one of {DESIGNS}, got {design!r}")
     s = costed.settings
-    layout = layout_for(costed.person_costs)
-    statistic = make_statistic(design, layout)
-    names = layout.names(design)
+    pm = person_matrix_by_stratum(costed, by)
+    statistic = make_statistic(design, pm.layout)
+    names = pm.layout.names(design)
     rows = []
-    for key, group in _strata(costed.people, by, s):
-        hf = group.filter(pl.col("arm") == "housing_first")
-        comp = group.filter(pl.col("arm") == "comparison")
+    for st in pm.strata:
         note = None
-        if hf.height == 0:
+        if len(st.hf) == 0:
             note = "no Housing First participants observed after the anchor"
-        elif design == "did" and comp.height == 0:
+        elif design == "did" and len(st.comparison) == 0:
             note = "no comparison arm: difference-in-differences not possible"
-        base = {**key, "design": design, "n_participants_hf": hf.height,
-                "n_participants_comparison": comp.height if design == "did" else None,
-                "person_years_hf": float(hf["post_years"].sum()),
-                "person_years_comparison": float(comp["post_years"].sum())
+        base = {**st.key, "design": design, "n_participants_hf": len(st.hf),
+                "n_participants_comparison": len(st.comparison) if design == "did" else None,
+                "person_years_hf": float(pm.x[st.hf, 1].sum()),
+                "person_years_comparison": float(pm.x[st.comparison, 1].sum())
                 if design == "did" else None,
-                "currency": _one(group["currency"]), "price_year": s.price_year,
+                "currency": st.currency, "price_year": s.price_year,
                 "window_months": s.window_months, "ci_method": s.ci_method,
                 "n_resamples": s.n_resamples, "seed": s.seed, "level": s.level, "note": note}
         if note:
@@ -145,9 +187,9 @@ def estimate(costed: Costed, *, design: str, by: str = "municipality") -> pl.Dat
                          "percentile_low": None, "percentile_high": None,
                          "bca_low": None, "bca_high": None})
             continue
-        samples = [person_matrix(hf, costed.person_costs, layout)]
+        samples = [pm.x[st.hf]]
         if design == "did":
-            samples.append(person_matrix(comp, costed.person_costs, layout))
+            samples.append(pm.x[st.comparison])
         res = bootstrap(samples, statistic, n_resamples=s.n_resamples, seed=s.seed,
                         level=s.level)
         ci = res.bca if s.ci_method == "bca" else res.percentile
@@ -164,11 +206,6 @@ def estimate(costed: Costed, *, design: str, by: str = "municipality") -> pl.Dat
 
 def _f(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
-
-
-def _one(values: pl.Series) -> str:
-    u = values.unique().to_list()
-    return u[0] if len(u) == 1 else "mixed"
 
 
 def _with_break_even(est: pl.DataFrame, costed: Costed) -> pl.DataFrame:
@@ -203,30 +240,50 @@ def _costed_from(inputs: Any, params: dict[str, Any]) -> Costed:
     return cost(read_inputs(inputs), CostSettings.from_params(params))
 
 
+PERSON_COLUMNS = ("participant_id", "country", "municipality_code", "municipality_name", "arm",
+                  "anchor_kind", "anchor_date", "window_months", "pre_years", "post_years",
+                  "post_discounted_years", "full_post_observation", "included",
+                  "exclusion_reason", "programme_cost_per_py", "currency", "price_year")
+COST_COLUMNS = ("participant_id", "period", "service", "unit", "payer_sector", "is_priced",
+                "n_events", "quantity", "cost", "cost_discounted")
+
+
 def mart_costs_by_person_period(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """Person-level: one row per participant, period (pre/post), service, unit and payer, with
     events, quantity and cost (real, discounted after the anchor); plus one `observation` row
-    per participant with person-time, so people without service use are kept."""
+    per participant with person-time, so people without service use are kept. The estimates
+    are computed from it (`costed_from_person_period`), so people are costed once per run."""
     c = _costed_from(inputs, params)
-    people = c.people.select(
-        "participant_id", "country", "municipality_code", "arm", "anchor_kind", "anchor_date",
-        "window_months", "pre_years", "post_years", "post_discounted_years",
-        "full_post_observation", "included", "exclusion_reason", "programme_cost_per_py",
-        "currency", "price_year")
+    people = c.people.select(PERSON_COLUMNS)
     costs = c.person_costs.join(people.select("participant_id", "country",
-                                              "municipality_code", "arm", "currency",
-                                              "price_year"), on="participant_id")
+                                              "municipality_code", "municipality_name", "arm",
+                                              "currency", "price_year"), on="participant_id")
     return pl.concat([people.with_columns(pl.lit("observation").alias("period")), costs],
                      how="diagonal_relaxed").sort("participant_id", "period", "service",
                                                   nulls_last=True)
 
 
-def _published(inputs: Any, params: dict[str, Any], breakdown: set[str], measures: set[str]
-               ) -> pl.DataFrame:
-    c = _costed_from(inputs, params)
-    frames = [estimate(c, design=d, by="municipality") for d in DESIGNS]
-    out = pl.concat(frames, how="diagonal_relaxed").filter(
-        pl.col("breakdown").is_in(list(breakdown)) & pl.col("measure").is_in(list(measures)))
+def costed_from_person_period(db: Any, params: dict[str, Any]) -> Costed:
+    """The Costed that mart_costs_by_person_period was made from (same run, same settings),
+    read back instead of costing every service event again."""
+    settings = CostSettings.from_params(params)
+    rows = db.sql("select * from mart_costs_by_person_period").pl()
+    people = rows.filter(pl.col("period") == "observation").select(PERSON_COLUMNS)
+    person_costs = rows.filter(pl.col("period") != "observation").select(COST_COLUMNS)
+    tables = PriceTables.from_frames(db.sql("select * from stg_cpi").pl(),
+                                     db.sql("select * from stg_exchange_rates").pl())
+    real = real_programme_costs(db.sql("select * from mart_programme_costs").pl(), tables,
+                                settings)
+    return Costed(settings, people, person_costs, programme_cost_per_participant_year(real), real)
+
+
+def int_cost_estimates(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
+    """Person-level (not disclosure-controlled): every estimate of `estimate` per publication
+    unit and design, with both intervals. The published cost marts are slices of it, so the
+    bootstrap runs once per run, not once per mart."""
+    c = costed_from_person_period(inputs, params)
+    out = pl.concat([estimate(c, design=d, by="municipality") for d in DESIGNS],
+                    how="diagonal_relaxed")
     return out.with_columns(
         pl.when(pl.col("design") == "prepost").then(pl.lit(PREPOST_CAVEAT))
         .otherwise(None).alias("caveat"),
@@ -234,22 +291,27 @@ def _published(inputs: Any, params: dict[str, Any], breakdown: set[str], measure
     )
 
 
+def _published(inputs: Any, breakdown: set[str], measures: set[str]) -> pl.DataFrame:
+    return inputs.sql("select * from int_cost_estimates").pl().filter(
+        pl.col("breakdown").is_in(list(breakdown)) & pl.col("measure").is_in(list(measures)))
+
+
 def mart_costs_by_payer(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """Publishable: costs avoided, programme cost and net saving per participant-year by payer
     sector ("who pays, who saves"), per municipality and design, with 95 % CIs."""
-    return _published(inputs, params, {"total", "payer_sector"},
+    return _published(inputs, {"total", "payer_sector"},
                       {"offset", "programme_cost", "net_saving"})
 
 
 def mart_costs_by_service(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """Publishable: costs avoided per participant-year by service, per municipality and design."""
-    return _published(inputs, params, {"total", "service"}, {"offset"})
+    return _published(inputs, {"total", "service"}, {"offset"})
 
 
 def mart_costs_net(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     """Publishable: the headline per municipality and design: costs avoided, programme cost,
     net saving, saved per 10 spent, break-even participants, cost rates before and after."""
-    return _published(inputs, params, {"total"}, {
+    return _published(inputs, {"total"}, {
         "offset", "programme_cost", "net_saving", "saved_per_10_spent",
         "break_even_participants", "pre_cost_rate", "post_cost_rate",
         "offset_housing_first", "offset_comparison"})
@@ -260,10 +322,9 @@ def mart_cost_sensitivity(inputs: Any, params: dict[str, Any]) -> pl.DataFrame:
     per municipality and design."""
     from hfeval.costs.sensitivity import tornado
 
-    data = read_inputs(inputs)
-    settings = CostSettings.from_params(params)
-    return pl.concat([tornado(data, settings, design=d, by="municipality", params=params)
-                      for d in DESIGNS], how="diagonal_relaxed")
+    return tornado(read_inputs(inputs), CostSettings.from_params(params), design=DESIGNS,
+                   by="municipality", params=params,
+                   base=costed_from_person_period(inputs, params))
 
 
 # ---- what the CLI prints ---------------------------------------------------------------------

@@ -12,14 +12,22 @@ and the point estimate (no bootstrap) recomputed:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from hfeval.costs.designs import CostSettings, layout_for, make_statistic, person_matrix
-from hfeval.costs.outputs import BY, Costed, CostingInputs, _strata, cost
+from hfeval.costs.designs import CostSettings, make_statistic
+from hfeval.costs.outputs import (
+    BY,
+    Costed,
+    CostingInputs,
+    PersonMatrix,
+    cost,
+    person_matrix_by_stratum,
+)
 
 DEFAULTS = {"costs.sensitivity.unit_cost_pct": 0.25,
             "costs.sensitivity.programme_cost_pct": 0.25,
@@ -27,55 +35,67 @@ DEFAULTS = {"costs.sensitivity.unit_cost_pct": 0.25,
             "costs.sensitivity.discount_rates": [0.0, 0.06]}
 
 
+def _service_scale(pm: PersonMatrix, service_scale: dict[str, float]) -> np.ndarray:
+    """Multipliers of a person-matrix row that scale the cost columns of some services (the
+    statistic is a function of column sums, so scaling the sums scales the unit cost)."""
+    scale = np.ones(pm.layout.width)
+    c = pm.layout.n_cells
+    for j, (service, _payer) in enumerate(pm.layout.cells):
+        scale[[4 + j, 4 + c + j, 4 + 2 * c + j]] = service_scale.get(service, 1.0)
+    return scale
+
+
 def point_estimates(costed: Costed, *, design: str, by: str,
                     service_scale: dict[str, float] | None = None,
-                    programme_scale: float = 1.0) -> dict[tuple, float]:
-    """Net saving per participant-year per stratum (point estimate)."""
-    person_costs = costed.person_costs
-    if service_scale:
-        scale = pl.col("service").replace_strict(service_scale, default=1.0,
-                                                 return_dtype=pl.Float64)
-        person_costs = person_costs.with_columns(pl.col("cost") * scale,
-                                                 pl.col("cost_discounted") * scale)
-    layout = layout_for(costed.person_costs)
-    stat = make_statistic(design, layout)
-    net_index = layout.names(design).index(("net_saving", "total", "all"))
-    prog_index = layout.names(design).index(("programme_cost", "total", "all"))
-    out = {}
-    for key, group in _strata(costed.people, by, costed.settings):
-        arms = [group.filter(pl.col("arm") == "housing_first")]
-        if design == "did":
-            arms.append(group.filter(pl.col("arm") == "comparison"))
-        if any(a.height == 0 for a in arms):
-            continue
-        sums = [person_matrix(a, person_costs, layout).sum(axis=0) for a in arms]
-        values = np.asarray(stat(sums))
-        net = values[net_index] - (programme_scale - 1.0) * values[prog_index]
-        out[tuple(key.values())] = float(net)
-    return out
+                    programme_scale: float = 1.0,
+                    matrix: PersonMatrix | None = None) -> dict[tuple, float]:
+    """Net saving per participant-year per stratum (point estimate). Strata without people in
+    an arm the design needs are left out. `matrix`: the costed people's matrix, if built."""
+    pm = matrix if matrix is not None else person_matrix_by_stratum(costed, by)
+    arms = ["hf", "comparison"] if design == "did" else ["hf"]
+    strata = [st for st in pm.strata if all(len(getattr(st, a)) for a in arms)]
+    if not strata:
+        return {}
+    scale = _service_scale(pm, service_scale) if service_scale else np.ones(pm.layout.width)
+    # One (strata x columns) array of sums per arm: the statistic is evaluated for every
+    # stratum at once.
+    sums = [np.stack([pm.x[getattr(st, a)].sum(axis=0) for st in strata]) * scale
+            for a in arms]
+    names = pm.layout.names(design)
+    values = np.asarray(make_statistic(design, pm.layout)(sums))
+    net = (values[:, names.index(("net_saving", "total", "all"))]
+           - (programme_scale - 1.0) * values[:, names.index(("programme_cost", "total", "all"))])
+    return {tuple(st.key.values()): float(v) for st, v in zip(strata, net, strict=True)}
 
 
-def tornado(inputs: CostingInputs, settings: CostSettings, *, design: str,
-            by: str = "municipality", params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """Rows: stratum, variable, low/high settings, net saving at each, the base, the swing."""
+def tornado(inputs: CostingInputs, settings: CostSettings, *, design: str | Sequence[str],
+            by: str = "municipality", params: dict[str, Any] | None = None,
+            base: Costed | None = None) -> pl.DataFrame:
+    """Rows: stratum, design, variable, low/high settings, net saving at each, the base, the
+    swing. `design` may name several designs: people are costed once for all of them.
+    `base`: `inputs` already costed at `settings`, if at hand."""
+    designs = [design] if isinstance(design, str) else list(design)
     p = {**DEFAULTS, **{k: v for k, v in (params or {}).items() if k in DEFAULTS}}
-    base_costed = cost(inputs, settings)
-    base = point_estimates(base_costed, design=design, by=by)
-    runs: list[tuple[str, str, str, dict, dict]] = []
+    base_costed = base if base is not None else cost(inputs, settings)
+    base_pm = person_matrix_by_stratum(base_costed, by)
     pct = float(p["costs.sensitivity.unit_cost_pct"])
-    services = sorted({s for s, _ in layout_for(base_costed.person_costs).cells})
-    for s in services:
-        runs.append((f"unit cost: {s}", f"-{pct:.0%}", f"+{pct:.0%}",
-                     point_estimates(base_costed, design=design, by=by,
-                                     service_scale={s: 1 - pct}),
-                     point_estimates(base_costed, design=design, by=by,
-                                     service_scale={s: 1 + pct})))
     ppct = float(p["costs.sensitivity.programme_cost_pct"])
-    runs.append(("programme cost", f"-{ppct:.0%}", f"+{ppct:.0%}",
-                 point_estimates(base_costed, design=design, by=by, programme_scale=1 - ppct),
-                 point_estimates(base_costed, design=design, by=by, programme_scale=1 + ppct)))
     windows = sorted(int(w) for w in p["costs.sensitivity.window_months"])
     rates = sorted(float(r) for r in p["costs.sensitivity.discount_rates"])
+    # Settings that change who is costed how: cost again (once, for every design; a setting
+    # equal to the base, such as the default 24-month window, reuses the base).
+    costed_at: list[tuple[CostSettings, tuple[Costed, PersonMatrix]]] = [
+        (settings, (base_costed, base_pm))]
+
+    def costed_for(s: CostSettings) -> tuple[Costed, PersonMatrix]:
+        for known, pair in costed_at:
+            if known == s:
+                return pair
+        c = cost(inputs, s)
+        costed_at.append((s, (c, person_matrix_by_stratum(c, by))))
+        return costed_at[-1][1]
+
+    recosted = {}
     for label, lo_s, hi_s, lo_set, hi_set in (
         ("window (months)", str(windows[0]), str(windows[-1]),
          replace(settings, window_months=windows[0]), replace(settings, window_months=windows[-1])),
@@ -83,9 +103,28 @@ def tornado(inputs: CostingInputs, settings: CostSettings, *, design: str,
          replace(settings, discount_rates=dict.fromkeys(settings.discount_rates, rates[0])),
          replace(settings, discount_rates=dict.fromkeys(settings.discount_rates, rates[-1]))),
     ):
-        runs.append((label, lo_s, hi_s,
-                     point_estimates(cost(inputs, lo_set), design=design, by=by),
-                     point_estimates(cost(inputs, hi_set), design=design, by=by)))
+        recosted[label] = (lo_s, hi_s, costed_for(lo_set), costed_for(hi_set))
+    services = sorted({s for s, _ in base_pm.layout.cells})
+    frames = []
+    for d in designs:
+        def at(costed: Costed = base_costed, pm: PersonMatrix = base_pm, d: str = d,
+               **kw: Any) -> dict[tuple, float]:
+            return point_estimates(costed, design=d, by=by, matrix=pm, **kw)
+
+        runs: list[tuple[str, str, str, dict, dict]] = []
+        for s in services:
+            runs.append((f"unit cost: {s}", f"-{pct:.0%}", f"+{pct:.0%}",
+                         at(service_scale={s: 1 - pct}), at(service_scale={s: 1 + pct})))
+        runs.append(("programme cost", f"-{ppct:.0%}", f"+{ppct:.0%}",
+                     at(programme_scale=1 - ppct), at(programme_scale=1 + ppct)))
+        for label, (lo_s, hi_s, lo, hi) in recosted.items():
+            runs.append((label, lo_s, hi_s, at(*lo), at(*hi)))
+        frames.append(_tornado_rows(at(), runs, base_costed, by, d))
+    return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+
+
+def _tornado_rows(base: dict[tuple, float], runs: list[tuple[str, str, str, dict, dict]],
+                  base_costed: Costed, by: str, design: str) -> pl.DataFrame:
     keys = BY[by]
     rows = []
     for stratum, b in base.items():
