@@ -141,7 +141,9 @@ def test_costs_by_payer_and_period_match_mart_costs_by_person_period(both):
     keys = ["country", "municipality_code", "arm", "payer_sector", "period"]
     merged = _per_municipality(db, out["costs_by_payer"], keys)
 
-    assert np.allclose(merged["cost_db"], merged["cost_pd"], rtol=1e-9)
+    # hfeval sums each person's costs in steps of 1/10,000 (designs.MONEY_SCALE, so they do not
+    # depend on summation order): equal to within a hundredth of a krone.
+    assert np.allclose(merged["cost_db"], merged["cost_pd"], rtol=1e-9, atol=1e-2)
     assert merged["cost_db"].sum() > 0
 
 

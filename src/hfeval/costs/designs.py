@@ -156,6 +156,18 @@ def cost_people(
     return people, _cost_events(people, priced_events, tables, settings)
 
 
+# Sums of money and quantity are taken in integer steps of 1/scale, so they do not depend on
+# the order the engine adds rows in: polars adds partial sums in parallel in an order that
+# varies from run to run, and the last bits of a float sum would move the BCa intervals
+# visibly (they jump where replicates tie with the estimate).
+MONEY_SCALE = 10_000  # steps of 1/10,000 of a currency unit
+QUANTITY_SCALE = 1_000_000  # steps of a millionth of a day, night or contact
+
+
+def _exact_sum(values: pl.Expr, scale: int) -> pl.Expr:
+    return (values * scale).round().cast(pl.Int64).sum() / scale
+
+
 def _cost_events(
     people: pl.DataFrame, events: pl.DataFrame, tables: PriceTables, settings: CostSettings
 ) -> pl.DataFrame:
@@ -186,10 +198,9 @@ def _cost_events(
                       pl.col("unit_cost_price_year").cast(pl.Int64),
                       pl.col("cost_catalogue", "quantity").cast(pl.Float64))
         .join(people.lazy().select("participant_id", "window_days", "post_days",
-                                   "discount_rate"), on="participant_id", how="inner",
-              maintain_order="left")
+                                   "discount_rate"), on="participant_id", how="inner")
         .join(factor_frame.lazy(), on=["country", "unit_cost_currency", "unit_cost_price_year"],
-              how="left", maintain_order="left")
+              how="left")
         .with_columns(
             pl.col("start_days_from_anchor").cast(pl.Float64).alias("s"),
             pl.when(pl.col("end_date").is_not_null())
@@ -223,13 +234,12 @@ def _cost_events(
         f = pl.when(frac > 0).then(frac).otherwise(None)
         agg += [
             f.count().alias(f"{period}:n_events"),
-            (pl.col("quantity") * f).sum().alias(f"{period}:quantity"),
-            (pl.col("cost_full") * f).sum().alias(f"{period}:cost"),
-            (pl.col("cost_full") * f * disc).sum().alias(f"{period}:cost_discounted"),
+            _exact_sum(pl.col("quantity") * f, QUANTITY_SCALE).alias(f"{period}:quantity"),
+            _exact_sum(pl.col("cost_full") * f, MONEY_SCALE).alias(f"{period}:cost"),
+            _exact_sum(pl.col("cost_full") * f * disc, MONEY_SCALE)
+            .alias(f"{period}:cost_discounted"),
         ]
-    # The in-memory engine: polars' streaming engine adds partial sums in an order that varies
-    # from run to run, and the last bits of a sum move the BCa intervals visibly.
-    sums = ev.group_by(keys).agg(agg).collect(engine="in-memory")
+    sums = ev.group_by(keys).agg(agg).collect()
     measures = ("n_events", "quantity", "cost", "cost_discounted")
     out = pl.concat([
         sums.filter(pl.col(f"{period}:n_events") > 0).select(
