@@ -13,7 +13,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from hfeval import contract
+from hfeval import contract, validation
 from hfeval.loaders import (
     create_typed_view,
     load_raw_table,
@@ -628,21 +628,151 @@ def test_unreadable_xlsx_is_an_error_naming_the_file(tmp_path):
 # ---- Parquet -------------------------------------------------------------------------------------
 
 
-def test_parquet_columns_are_loaded_as_text_with_iso_dates(tmp_path):
-    f = tmp_path / "kontakter.parquet"
-    duckdb.connect().execute(
-        "COPY (SELECT 'P' || i AS participant_id, DATE '2020-01-01' + CAST(i AS INTEGER) AS dato, "
-        "'phone' AS contact_type, CAST(i * 10 AS DOUBLE) AS minutes FROM range(2) t(i)) "
-        f"TO '{f}' (FORMAT parquet)"
+def parquet(path: Path, select: str) -> Path:
+    duckdb.connect().execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+def raw_types(con, table) -> dict[str, str]:
+    return dict(con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE raw_{table.name})").fetchall())
+
+
+def typed_values(con, table, *cols):
+    create_typed_view(con, table, f"raw_{table.name}", f"typed_{table.name}")
+    return con.execute(
+        f"SELECT {', '.join(cols)} FROM typed_{table.name} ORDER BY _row_id").fetchall()
+
+
+def test_parquet_columns_in_a_type_read_natively_keep_it_in_the_raw_table(tmp_path):
+    f = parquet(
+        tmp_path / "kontakter.parquet",
+        "SELECT 'P' || i AS participant_id, DATE '2020-01-01' + CAST(i AS INTEGER) AS dato, "
+        "'phone' AS contact_type, CAST(i * 10 AS DOUBLE) AS minutes FROM range(2) t(i)",
     )
 
     con, report = load(tmp_path, CONTACTS, f)
 
     assert report.files[0].format == "parquet"
+    assert raw_types(con, CONTACTS) == {
+        "_row_id": "BIGINT", "_source_id": "VARCHAR", "_source_file": "VARCHAR",
+        "_source_row": "BIGINT", "_extraction_date": "DATE", "participant_id": "VARCHAR",
+        "contact_date": "DATE", "contact_type": "VARCHAR", "minutes": "DOUBLE",
+    }
     assert rows(con, CONTACTS, "_source_row", "participant_id", "contact_date", "minutes") == [
-        (1, "P0", "2020-01-01", "0"),
-        (2, "P1", "2020-01-02", "10"),
+        (1, "P0", dt.date(2020, 1, 1), 0.0),
+        (2, "P1", dt.date(2020, 1, 2), 10.0),
     ]
+
+
+def test_parquet_read_natively_gives_the_typed_values_its_text_would(tmp_path):
+    f = parquet(
+        tmp_path / "kontakter.parquet",
+        "SELECT * FROM (VALUES ('P1', TIMESTAMP '2020-01-02 13:45:00', 30.0), "
+        "('P2', TIMESTAMP '2020-01-03 00:00:00', 1.5), ('P3', NULL, 3e9)) "
+        "AS v(participant_id, contact_date, minutes)",
+    )
+    con, _ = load(tmp_path, CONTACTS, f)
+
+    got = typed_values(con, CONTACTS, "contact_date", "minutes", "minutes__raw")
+
+    assert got == [
+        (dt.date(2020, 1, 2), 30, 30.0),
+        (dt.date(2020, 1, 3), None, 1.5),  # not a whole number: a type failure, as '1.5' was
+        (None, None, 3e9),  # beyond INTEGER: a type failure, as '3000000000' was
+    ]
+
+
+def test_parquet_doubles_that_are_not_finite_are_type_failures_as_their_text_was(tmp_path):
+    f = parquet(
+        tmp_path / "tjenester.parquet",
+        "SELECT 'P1' AS participant_id, x AS quantity "
+        "FROM (VALUES (2.5), ('nan'::DOUBLE), ('inf'::DOUBLE)) AS v(x)",
+    )
+    con, _ = load(tmp_path, contract.SERVICE_USE, f)
+
+    got = typed_values(con, contract.SERVICE_USE, "quantity", "quantity__raw IS NOT NULL")
+
+    assert got == [(2.5, True), (None, True), (None, True)]
+
+
+def test_a_quarantined_parquet_row_shows_its_values_as_the_text_they_would_be_read_as(tmp_path):
+    f = parquet(
+        tmp_path / "kontakter.parquet",
+        "SELECT 'P1' AS participant_id, DATE '2020-01-02' AS contact_date, 'phone' AS "
+        "contact_type, 1.5 ::DOUBLE AS minutes",
+    )
+    con, _ = load(tmp_path, CONTACTS, f, extraction_date=dt.date(2020, 12, 31))
+    con.execute("CREATE TABLE valid_participants AS SELECT 'P1' AS participant_id")
+    create_typed_view(con, CONTACTS, "raw_support_contacts", "typed_support_contacts")
+
+    validation.validate_table(
+        con, CONTACTS, validation.build_suite(CONTACTS), typed="typed_support_contacts",
+        missing_columns=[], mostly=0.0,
+    )
+
+    (reason, row), = con.execute("SELECT expectation_type, row_json FROM quarantine").fetchall()
+    assert reason == "expect_column_values_to_be_of_type"
+    assert json.loads(row) == {"participant_id": "P1", "contact_date": "2020-01-02",
+                               "contact_type": "phone", "minutes": "1.5"}
+
+
+def test_parquet_columns_in_other_types_are_loaded_as_text_with_iso_dates(tmp_path):
+    f = parquet(
+        tmp_path / "kontakter.parquet",
+        "SELECT 'P' || i AS participant_id, CAST(DATE '2020-01-01' + CAST(i AS INTEGER) AS "
+        "VARCHAR) AS dato, 'phone' AS contact_type, CAST(i * 10 AS VARCHAR) AS minutes "
+        "FROM range(2) t(i)",
+    )
+
+    con, _ = load(tmp_path, CONTACTS, f)
+
+    assert set(raw_types(con, CONTACTS).values()) == {"BIGINT", "VARCHAR", "DATE"}
+    assert contact_values(con) == [
+        ("P0", "2020-01-01", "phone", "0"),
+        ("P1", "2020-01-02", "phone", "10"),
+    ]
+
+
+def test_parquet_loaded_with_a_csv_file_is_loaded_as_text_without_spurious_decimals(tmp_path):
+    p = parquet(
+        tmp_path / "a.parquet",
+        "SELECT 'P1' AS participant_id, DATE '2020-01-01' AS contact_date, 'phone' AS "
+        "contact_type, 30.0 ::DOUBLE AS minutes",
+    )
+    c = write(tmp_path / "b.csv", "participant_id;contact_date;contact_type;minutes\n"
+              "P2;02.01.2020;phone;45\n")
+
+    con, _ = load(tmp_path, CONTACTS, p, c)
+
+    assert raw_types(con, CONTACTS)["contact_date"] == "VARCHAR"
+    assert contact_values(con) == [
+        ("P1", "2020-01-01", "phone", "30"),
+        ("P2", "02.01.2020", "phone", "45"),
+    ]
+
+
+def test_parquet_column_given_a_default_is_loaded_as_text(tmp_path):
+    f = parquet(
+        tmp_path / "kontakter.parquet",
+        "SELECT 'P1' AS participant_id, DATE '2020-01-01' AS contact_date, 'phone' AS "
+        "contact_type, 30 AS minutes",
+    )
+
+    con, _ = load(tmp_path, CONTACTS, f, mapping=TableMapping(defaults={"minutes": "0"}))
+
+    assert raw_types(con, CONTACTS)["minutes"] == "VARCHAR"
+    assert raw_types(con, CONTACTS)["contact_date"] == "DATE"
+
+
+def test_parquet_files_disagreeing_on_a_columns_type_load_it_as_text(tmp_path):
+    a = parquet(tmp_path / "a.parquet", "SELECT 'P1' AS participant_id, 30 AS minutes")
+    b = parquet(tmp_path / "b.parquet", "SELECT 'P2' AS participant_id, 45.0 AS minutes")
+
+    con, _ = load(tmp_path, CONTACTS, a, b)
+
+    assert raw_types(con, CONTACTS)["minutes"] == "VARCHAR"
+    assert rows(con, CONTACTS, "minutes") == [("30",), ("45",)]
 
 
 # ---- end to end with discovery -------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pytest
 
-from hfeval import pipeline
+from hfeval import loaders, pipeline
 from hfeval.config import get_paths
-from hfeval.contract import TABLES
+from hfeval.contract import INPUT_TABLES, TABLES
+from hfeval.sources import Source, TableInput, TableMapping
 from hfeval.spec import load_spec
 from tests.helpers import HOUSING_SPELLS, PARTICIPANTS, sha256, write_source
 
@@ -212,6 +215,29 @@ def test_missing_extraction_date_falls_back_to_the_latest_date_in_the_source(tmp
     assert result.exit_code == 0, result.messages
     (only,) = result.manifest["extraction_dates"].values()
     assert only == {"date": "2015-01-10", "from": "latest date in the source"}
+
+
+def test_each_undated_source_gets_the_latest_date_of_its_own_rows(tmp_path):
+    con = duckdb.connect()
+    for name in INPUT_TABLES:
+        inputs = []
+        if name == "support_contacts":
+            for sid, day in (("a", "03.02.2019"), ("b", "2018-05-06")):
+                f = tmp_path / f"{sid}.csv"
+                f.write_text(f"participant_id;contact_date;contact_type\nP1;{day};phone\n")
+                inputs.append(TableInput(sid, name, f, TableMapping(), {}))
+        loaders.load_raw_table(con, TABLES[name], inputs, extraction_dates={},
+                               data_root=tmp_path, work_dir=tmp_path / "work")
+        loaders.create_typed_view(con, TABLES[name], f"raw_{name}", f"typed_{name}")
+    found = [Source(sid, tmp_path, None, "", None, False, None, {}) for sid in ("a", "b")]
+
+    got = pipeline._resolve_extraction_dates(con, found, None)
+
+    assert got == {"a": {"date": dt.date(2019, 2, 3), "from": "latest date in the source"},
+                   "b": {"date": dt.date(2018, 5, 6), "from": "latest date in the source"}}
+    assert con.execute("select _source_id, _extraction_date from raw_support_contacts "
+                       "order by 1").fetchall() == [("a", dt.date(2019, 2, 3)),
+                                                    ("b", dt.date(2018, 5, 6))]
 
 
 def test_spells_are_validated_against_participants(tmp_path, paths):

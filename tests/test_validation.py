@@ -163,7 +163,41 @@ def test_a_typed_view_is_validated_like_a_table_and_leaves_no_temporary_tables(c
     assert (v.rows_valid, v.rows_quarantined) == (1, 1)
     assert quarantined(con, "expect_column_values_to_be_in_set") == [2]
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert tables == {"typed_base", "valid_municipalities", "valid_participants", "quarantine"}
+    assert tables == {"typed_base", "valid_municipalities", "quarantine", "_quarantined_rows"}
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal")
+             .fetchall()}
+    assert views == {"typed_participants", "valid_participants"}
+
+
+def test_valid_rows_are_a_view_that_leaves_out_the_quarantined_rows(con):
+    make_typed(con, contract.PARTICIPANTS, [participant("p1"), participant("p2", sex="x")])
+
+    run(con, contract.PARTICIPANTS)
+
+    assert con.execute("SELECT table_type FROM information_schema.tables "
+                       "WHERE table_name = 'valid_participants'").fetchall() == [("VIEW",)]
+    assert con.execute("SELECT participant_id FROM valid_participants").fetchall() == [("p1",)]
+
+
+def test_validating_a_table_again_replaces_which_rows_it_leaves_out(con):
+    make_typed(con, contract.PARTICIPANTS, [participant("p1"), participant("p2", sex="x")])
+    run(con, contract.PARTICIPANTS)
+    make_typed(con, contract.PARTICIPANTS, [participant("p1", sex="x"), participant("p2")])
+
+    run(con, contract.PARTICIPANTS)
+
+    assert con.execute("SELECT participant_id FROM valid_participants").fetchall() == [("p2",)]
+
+
+def test_a_valid_table_made_before_is_replaced_by_the_view(con):
+    make_typed(con, contract.MUNICIPALITIES, [{"municipality_code": "0301", "name": "Oslo",
+                                              "country": "NO"}])
+
+    v = run(con, contract.MUNICIPALITIES)  # the fixture made valid_municipalities a table
+
+    assert v.rows_valid == 1
+    assert con.execute("SELECT municipality_code FROM valid_municipalities").fetchall() == [
+        ("0301",)]
 
 
 # ---- one bad table per expectation kind ---------------------------------------------------------
@@ -607,3 +641,47 @@ def test_data_docs_are_written_with_counts_only(planted, tmp_path: Path):
     assert "expect_column_values_to_be_in_set" in html or "belong to this set" in html
     for value in (PLANTED_ID, PLANTED_DATE, "1066", "planted-sex", "partial_unexpected"):
         assert value not in html
+
+
+def _docs_files(root: Path) -> tuple[set[str], int]:
+    pages = {p.relative_to(root).as_posix() for p in root.rglob("*.html")}
+    return {p for p in pages if not p.startswith("validations/")}, sum(
+        p.startswith("validations/") for p in pages)
+
+
+def test_data_docs_rendered_by_the_child_process_are_the_pages_rendered_in_process(
+    planted, tmp_path: Path
+):
+    pytest.importorskip("great_expectations")
+    suites = {n: validation.build_suite(t) for n, t in contract.TABLES.items()}
+    writer = validation.DataDocsWriter(child=True)
+
+    index = writer.write([planted], suites, tmp_path / "child", "run-1")
+
+    assert index == tmp_path / "child" / "index.html" and index.exists()
+    in_process = validation.write_data_docs([planted], suites, tmp_path / "here", "run-1")
+    assert _docs_files(index.parent) == _docs_files(in_process.parent)
+    html = "\n".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
+    for value in (PLANTED_ID, PLANTED_DATE, "1066", "planted-sex"):
+        assert value not in html
+
+
+def test_data_docs_are_written_in_process_when_the_child_fails(planted, tmp_path, monkeypatch):
+    pytest.importorskip("great_expectations")
+    monkeypatch.setattr(validation, "_CHILD_CODE", "import sys; sys.exit(3)")
+    suites = {n: validation.build_suite(t) for n, t in contract.TABLES.items()}
+    writer = validation.DataDocsWriter(child=True)
+
+    index = writer.write([planted], suites, tmp_path / "docs", "run-1")
+
+    assert index.exists()
+
+
+def test_closing_an_unused_data_docs_writer_stops_its_child():
+    writer = validation.DataDocsWriter(child=True)
+    child = writer._proc
+    assert child is not None
+
+    writer.close()
+
+    assert child.poll() is not None

@@ -5,7 +5,9 @@ Every contract column lands as trimmed VARCHAR with provenance (`_source_id`, `_
 unparseable CSV lines go to `raw_<table>__rejects`, columns that match nothing are reported by
 name, and code values that match no code are counted. Typing happens later, in a view
 (`create_typed_view`) built on the SQL parse macros registered here, so that the validation step
-can see both the raw text and the parsed value.
+can see both the raw text and the parsed value. One exception, for speed at national scale: a
+typed column that every input holds as a Parquet column of a matching type (dates as DATE,
+numbers as numbers) is loaded in that type, and the view converts it as parsing its text would.
 
 Python only decides how to read a file and transcodes text that is not UTF-8; DuckDB parses it.
 Reports, logs and errors carry file names, column names and counts, never values.
@@ -23,6 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings
+import weakref
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -48,6 +51,17 @@ PROVENANCE = (
     ("_source_id", "VARCHAR"),
     ("_source_file", "VARCHAR"),
     ("_source_row", "BIGINT"),
+    ("_extraction_date", "DATE"),
+)
+# Provenance that is the same for every row of a file is kept once per file, in RAW_FILES, and
+# added by the view raw_<table> over the rows in raw_<table>__rows (`_file` numbers the table's
+# files 1, 2, ... in load order). Written into every row, it cost a third of writing the rows.
+RAW_FILES = "raw_files"
+RAW_FILES_COLUMNS = (
+    ("table_name", "VARCHAR"),
+    ("_file", "INTEGER"),
+    ("_source_id", "VARCHAR"),
+    ("_source_file", "VARCHAR"),
     ("_extraction_date", "DATE"),
 )
 REJECT_REASONS = {
@@ -123,11 +137,13 @@ def _clean_header(name: object) -> str:
 
 
 def _clean_value_sql(expr: str) -> str:
-    # trim() with a character list is slow; most values need no trimming, so test the ends first.
+    # trim() with a character list is slow; most values need no trimming, so test the ends
+    # first (x[1] and x[-1] are the first and last character, several times faster than left()
+    # and right()).
     chars = _lit(TRIM_CHARS)
     return (
-        f"NULLIF(CASE WHEN contains({chars}, left({expr}, 1)) OR contains({chars}, "
-        f"right({expr}, 1)) THEN trim({expr}, {chars}) ELSE {expr} END, '')"
+        f"NULLIF(CASE WHEN contains({chars}, {expr}[1]) OR contains({chars}, {expr}[-1]) "
+        f"THEN trim({expr}, {chars}) ELSE {expr} END, '')"
     )
 
 
@@ -736,19 +752,21 @@ def _stage_xlsx(
     return _Staged(headers)
 
 
-def _parquet_text_sql(name: str, dtype: str) -> str:
-    col = _ident(name)
+def native_text_sql(expr: str, dtype: str) -> str:
+    """SQL rendering a value of DuckDB type `dtype` as the text a person would read: whole
+    numbers without '.0', midnight timestamps as dates. What the loader stages a Parquet column
+    as, and how the validation shows a natively read value in quarantine."""
     if dtype.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
         return (
-            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
-            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+            f"CASE WHEN {expr} = trunc({expr}) AND abs({expr}) < 1e15 "
+            f"THEN CAST(CAST({expr} AS BIGINT) AS VARCHAR) ELSE CAST({expr} AS VARCHAR) END"
         )
     if dtype.startswith("TIMESTAMP"):
         return (
-            f"CASE WHEN CAST({col} AS TIME) = TIME '00:00:00' THEN CAST(CAST({col} AS DATE) "
-            f"AS VARCHAR) ELSE strftime({col}, '%Y-%m-%dT%H:%M:%S') END"
+            f"CASE WHEN CAST({expr} AS TIME) = TIME '00:00:00' THEN CAST(CAST({expr} AS DATE) "
+            f"AS VARCHAR) ELSE strftime({expr}, '%Y-%m-%dT%H:%M:%S') END"
         )
-    return f"CAST({col} AS VARCHAR)"
+    return f"CAST({expr} AS VARCHAR)"
 
 
 _PLAIN_TYPES = (
@@ -757,25 +775,66 @@ _PLAIN_TYPES = (
     "BOOLEAN",
 )
 
+# Parquet column types read natively (no detour through text) into a contract column of each
+# type, and the SQL turning such a value into the contract type. Each gives exactly what parsing
+# the staged text would give, NULL included (a type failure in validation): whole numbers that
+# fit for INTEGER, finite numbers for DOUBLE (text parsing also refused 'nan' and 'inf').
+# FLOAT stays on the text path for DOUBLE: its shortest text is not the double it widens to.
+_WIDE_INTS = ("BIGINT", "HUGEINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+_SMALL_INTS = ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT")
+_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+
+
+def _native_to_contract(expr: str, native: str, dtype: str) -> str | None:
+    """SQL for a value of Parquet type `native` as contract type `dtype`; None: read as text."""
+    decimal = native.startswith("DECIMAL")
+    if dtype == "DATE":
+        return {"DATE": expr, **{t: f"CAST({expr} AS DATE)" for t in _TIMESTAMPS}}.get(native)
+    if dtype == "BOOLEAN":
+        return expr if native == "BOOLEAN" else None
+    if dtype == "INTEGER":
+        if native == "INTEGER":
+            return expr
+        if native in _SMALL_INTS:
+            return f"CAST({expr} AS INTEGER)"
+        if native in (*_WIDE_INTS, "DOUBLE", "FLOAT") or decimal:
+            return f"hf__integral(CAST({expr} AS DOUBLE))"
+        return None
+    if dtype == "DOUBLE":
+        if native == "DOUBLE":
+            return f"CASE WHEN isfinite({expr}) THEN {expr} END"
+        if native in (*_SMALL_INTS, *_WIDE_INTS) or decimal:
+            return f"CAST({expr} AS DOUBLE)"
+    return None
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of a Parquet file, from its footer."""
+    try:
+        described = con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})"
+        ).fetchall()
+    except duckdb.Error as e:
+        raise SourceError(f"{path.name}: not a readable Parquet file ({type(e).__name__})")
+    return [(n, t) for n, t, *_ in described]
+
 
 def _stage_parquet(
     con: duckdb.DuckDBPyConnection, inp: TableInput, report: FileReport, *, view: bool = False
 ) -> _Staged:
-    """Stage a Parquet file as text. `view=True` makes __hf_stage a view on the file rather
-    than a copy: the loader reads it twice (guard, insert), which costs less than a text copy
-    of a national-scale file held in memory."""
+    """Stage a Parquet file as text (c0..cN); a view (`view=True`) also offers each column
+    natively as n0..nN. A view reads the file where it is used (guard, insert), which costs less
+    than a text copy of a national-scale file held in memory; what is not used is not read."""
     report.sha256, report.bytes = sha256_file(inp.path), inp.path.stat().st_size
+    described = _parquet_columns(con, inp.path)
     src = f"read_parquet({_lit(str(inp.path))}, file_row_number=true)"
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
-    except duckdb.Error as e:
-        raise SourceError(f"{inp.path.name}: not a readable Parquet file ({type(e).__name__})")
-    described = [(n, t) for n, t, *_ in described if n != "file_row_number"]
-    exprs = ", ".join(f"{_parquet_text_sql(n, t)} AS c{i}" for i, (n, t) in enumerate(described))
+    exprs = [f"{native_text_sql(_ident(n), t)} AS c{i}" for i, (n, t) in enumerate(described)]
+    if view:
+        exprs += [f"{_ident(n)} AS n{i}" for i, (n, _) in enumerate(described)]
     kind = "VIEW" if view else "TABLE"
     con.execute(
         f"CREATE OR REPLACE TEMP {kind} __hf_stage AS "
-        f"SELECT file_row_number + 1 AS _src{', ' if exprs else ''}{exprs} FROM {src}"
+        f"SELECT file_row_number + 1 AS _src{''.join(', ' + e for e in exprs)} FROM {src}"
     )
     plain = frozenset(i for i, (_, t) in enumerate(described) if t.startswith(_PLAIN_TYPES))
     no_values = frozenset(i for i, (_, t) in enumerate(described)
@@ -819,13 +878,18 @@ def _insert_staged(
     inp: TableInput,
     staged: _Staged,
     report: FileReport,
-    raw_name: str,
-    extraction_date: dt.date | None,
+    rows_name: str,
+    file_no: int,
     row_offset: int,
     label: str,
+    native: dict[str, str] | None = None,
 ) -> int:
-    """Insert the staged file into the raw table; returns the number of rows loaded."""
+    """Insert the staged file into the raw rows table as file `file_no`; returns the number of
+    rows loaded. Columns in `native` (contract column -> Parquet type) are taken from the
+    stage's n<i> as they are."""
+    native = native or {}
     plan = _plan_columns(table, staged.headers, inp.mapping, label)
+    native_idx = {plan.sources[c] for c in native if c in plan.sources}
     ncols = len(staged.headers)
     if table.kind == "input":  # person-level: refuse identifiers before loading a row
         guard.check_staged(
@@ -867,27 +931,27 @@ def _insert_staged(
             target.append(col.name)
         if col.codes is not None and value != "NULL":
             value = _code_sql(value, col, inp.mapping.codes.get(col.name, {}))
-        exprs.append(f"CAST({value} AS VARCHAR) AS {_ident(col.name)}")
+        exprs.append(f"CAST({value} AS {native.get(col.name, 'VARCHAR')}) AS {_ident(col.name)}")
 
     cleaned = ", ".join(["_src", *(
-        f"c{i} AS v{i}" if i in staged.plain else f"{_clean_value_sql(f'c{i}')} AS v{i}"
+        f"n{i} AS v{i}" if i in native_idx
+        else f"c{i} AS v{i}" if i in staged.plain
+        else f"{_clean_value_sql(f'c{i}')} AS v{i}"
         for i in range(ncols)
     )])
     blank = " AND ".join(f"v{i} IS NULL" for i in range(ncols)) or "true"
-    ed = f"DATE {_lit(extraction_date.isoformat())}" if extraction_date else "CAST(NULL AS DATE)"
     total, first_src, last_src = con.execute(
         "SELECT count(*), min(_src), max(_src) FROM __hf_stage"
     ).fetchall()[0]
 
     def insert(row_id: str) -> int:
         con.execute(
-            f"INSERT INTO {_ident(raw_name)} "
-            f"SELECT {row_id}, {_lit(inp.source_id)}, "
-            f"{_lit(report.path)}, _src, {ed}, {', '.join(exprs)} "
+            f"INSERT INTO {_ident(rows_name)} "
+            f"SELECT {row_id}, {file_no}, _src, {', '.join(exprs)} "
             f"FROM (SELECT {cleaned} FROM __hf_stage) WHERE NOT ({blank})"
         )
         return con.execute(
-            f"SELECT count(*) FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
+            f"SELECT count(*) FROM {_ident(rows_name)} WHERE _row_id > {row_offset}"
         ).fetchall()[0][0]
 
     # Row ids number the loaded rows 1, 2, ... in file order. When the staged rows are numbered
@@ -897,14 +961,14 @@ def _insert_staged(
     if total and last_src - first_src + 1 == total:
         loaded = insert(f"{row_offset - first_src + 1} + _src")
         if loaded != total:
-            con.execute(f"DELETE FROM {_ident(raw_name)} WHERE _row_id > {row_offset}")
+            con.execute(f"DELETE FROM {_ident(rows_name)} WHERE _row_id > {row_offset}")
             loaded = -1
     if loaded < 0:
         loaded = insert(f"{row_offset} + row_number() OVER (ORDER BY _src)")
     report.rows_blank = total - loaded
     report.rows_rejected = staged.rejects
     report.rows_read = loaded + staged.rejects
-    report.unmapped_codes = _count_unmapped(con, table, raw_name, row_offset, plan, inp.mapping)
+    report.unmapped_codes = _count_unmapped(con, table, rows_name, row_offset, plan, inp.mapping)
     return loaded
 
 
@@ -917,20 +981,22 @@ def _count_unmapped(con, table, raw_name, row_offset, plan, mapping) -> dict[str
     ]
     if not cols:
         return {}
-    parts = []
-    for c in cols:
-        outside = f"{_ident(c.name)} NOT IN ({', '.join(_lit(x) for x in c.codes)})"
-        parts.append(f"count(DISTINCT {_ident(c.name)}) FILTER (WHERE {outside})")
-        parts.append(f"count({_ident(c.name)}) FILTER (WHERE {outside})")
+
+    def outside(c: contract.Column) -> str:
+        return f"{_ident(c.name)} NOT IN ({', '.join(_lit(x) for x in c.codes)})"
+
+    rows_of = f"FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
+    # Rows first, in one parallel pass; distinct values (a slower aggregate) only where needed.
     counts = con.execute(
-        f"SELECT {', '.join(parts)} FROM {_ident(raw_name)} WHERE _row_id > {row_offset}"
+        f"SELECT {', '.join(f'count(*) FILTER (WHERE {outside(c)})' for c in cols)} {rows_of}"
     ).fetchall()[0]
-    out = {}
-    for i, c in enumerate(cols):
-        distinct, rows = counts[2 * i], counts[2 * i + 1]
-        if rows:
-            out[c.name] = {"distinct": int(distinct), "rows": int(rows)}
-    return out
+    found = [(c, int(n)) for c, n in zip(cols, counts, strict=True) if n]
+    if not found:
+        return {}
+    aggs = [f"count(DISTINCT {_ident(c.name)}) FILTER (WHERE {outside(c)})" for c, _ in found]
+    distinct = con.execute(f"SELECT {', '.join(aggs)} {rows_of}").fetchall()[0]
+    return {c.name: {"distinct": int(d), "rows": n}
+            for (c, n), d in zip(found, distinct, strict=True)}
 
 
 def _file_format(path: Path) -> str:
@@ -971,6 +1037,36 @@ def xlsx_sheet_names(path: Path) -> list[str]:
     return _read_sheet(path, None, data_only=False)[0]
 
 
+def _native_columns(
+    con: duckdb.DuckDBPyConnection, table: contract.Table, inputs: list[TableInput]
+) -> dict[str, str]:
+    """Typed contract columns to load as the Parquet files hold them, with that type: those
+    that every input is a Parquet file providing in one type read natively (none comes from a
+    constant or default). Parsing text back costs more than reading it, at national scale."""
+    try:
+        if not inputs or any(_file_format(i.path) != "parquet" for i in inputs):
+            return {}
+        found: dict[str, set[str]] = {}
+        given: set[str] = set()
+        for inp in inputs:
+            described = _parquet_columns(con, inp.path)
+            plan = _plan_columns(table, [n for n, _ in described], inp.mapping, inp.path.name)
+            given |= set(inp.mapping.constants) | set(inp.mapping.defaults)
+            for col, i in plan.sources.items():
+                found.setdefault(col, set()).add(described[i][1])
+    except SourceError:
+        return {}  # the file's own load reports it, in input order
+    out = {}
+    for col in table.columns:
+        types = found.get(col.name, set())
+        if col.dtype == "VARCHAR" or col.name in given or len(types) != 1:
+            continue
+        (kind,) = types
+        if _native_to_contract("x", kind, col.dtype) is not None:
+            out[col.name] = kind
+    return out
+
+
 def load_raw_table(
     con: duckdb.DuckDBPyConnection,
     table: contract.Table,
@@ -980,22 +1076,37 @@ def load_raw_table(
     data_root: Path,
     work_dir: Path,
 ) -> RawLoadReport:
-    """(Re)create `raw_<table>` and `raw_<table>__rejects` from the given inputs, in order."""
+    """(Re)create `raw_<table>` and `raw_<table>__rejects` from the given inputs, in order.
+
+    `raw_<table>` is a view: provenance columns, then the contract columns. Its rows are in
+    `raw_<table>__rows`, the files' provenance in RAW_FILES. Contract columns are text, except
+    typed columns that every input is a Parquet file holding in a type read natively
+    (`_native_columns`): those keep the file's type."""
     raw_name = f"raw_{table.name}"
+    rows_name = raw_rows_name(table.name)
     rejects_name = f"{raw_name}__rejects"
-    columns = [*PROVENANCE, *((c.name, "VARCHAR") for c in table.columns)]
+    native = _native_columns(con, table, inputs)
+    columns = [
+        ("_row_id", "BIGINT"), ("_file", "INTEGER"), ("_source_row", "BIGINT"),
+        *((c.name, native.get(c.name, "VARCHAR")) for c in table.columns),
+    ]
     con.execute(
-        f"CREATE OR REPLACE TABLE {_ident(raw_name)} ("
+        f"CREATE OR REPLACE TABLE {_ident(rows_name)} ("
         + ", ".join(f"{_ident(n)} {t}" for n, t in columns)
         + ")"
     )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {RAW_FILES} ("
+        + ", ".join(f"{n} {t}" for n, t in RAW_FILES_COLUMNS) + ")"
+    )
+    con.execute(f"DELETE FROM {RAW_FILES} WHERE table_name = ?", [table.name])
     con.execute(
         f"CREATE OR REPLACE TABLE {_ident(rejects_name)} (_source_id VARCHAR, "
         "_source_file VARCHAR, _source_row BIGINT, reason VARCHAR, raw_line VARCHAR)"
     )
     report = RawLoadReport(table=table.name)
     offset = 0
-    for inp in inputs:
+    for file_no, inp in enumerate(inputs, start=1):
         rel = _relative(inp.path, data_root)
         fmt = _file_format(inp.path)
         label = f"{rel} ({table.name})"
@@ -1021,13 +1132,18 @@ def load_raw_table(
                 inp,
                 staged,
                 fr,
-                raw_name,
-                extraction_dates.get(inp.source_id),
+                rows_name,
+                file_no,
                 offset,
                 label,
+                native,
             )
         finally:
             _drop_stage(con)
+        con.execute(
+            f"INSERT INTO {RAW_FILES} VALUES (?, ?, ?, ?, ?)",
+            [table.name, file_no, inp.source_id, rel, extraction_dates.get(inp.source_id)],
+        )
         report.files.append(fr)
         report.rows_read += fr.rows_read
         report.rows_rejected += fr.rows_rejected
@@ -1045,7 +1161,62 @@ def load_raw_table(
                 missing_required_columns=fr.missing_required_columns,
             ),
         )
+    _create_raw_view(con, table)
     return report
+
+
+def raw_rows_name(table_name: str) -> str:
+    """The table holding the rows of the view raw_<table> (without per-file provenance)."""
+    return f"raw_{table_name}__rows"
+
+
+def _per_file_sql(values: list, dtype: str) -> str:
+    """SQL for a value per file, picked by the row's `_file`: a constant when all agree."""
+    def lit(v: object) -> str:
+        return "NULL" if v is None else _lit(v.isoformat() if isinstance(v, dt.date) else v)
+
+    if len(set(values)) <= 1:
+        return f"CAST({lit(values[0] if values else None)} AS {dtype})"
+    return f"CAST([{', '.join(lit(v) for v in values)}] AS {dtype}[])[r._file]"
+
+
+def _create_raw_view(con: duckdb.DuckDBPyConnection, table: contract.Table) -> None:
+    """(Re)create the view raw_<table>: PROVENANCE, then the contract columns, in row order."""
+    files = con.execute(
+        f"SELECT _source_id, _source_file, _extraction_date FROM {RAW_FILES} "
+        "WHERE table_name = ? ORDER BY _file", [table.name]
+    ).fetchall()
+    ids, names, dates = ([f[i] for f in files] for i in range(3))
+    raw_name = f"raw_{table.name}"
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema() AND table_catalog = current_database()", [raw_name]
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":
+        con.execute(f"DROP TABLE {_ident(raw_name)}")
+    cols = ", ".join(f"r.{_ident(c.name)}" for c in table.columns)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {_ident(raw_name)} AS SELECT r._row_id, "
+        f"{_per_file_sql(ids, 'VARCHAR')} AS _source_id, "
+        f"{_per_file_sql(names, 'VARCHAR')} AS _source_file, r._source_row, "
+        f"{_per_file_sql(dates, 'DATE')} AS _extraction_date, {cols} "
+        f"FROM {_ident(raw_rows_name(table.name))} AS r"
+    )
+
+
+def set_extraction_dates(
+    con: duckdb.DuckDBPyConnection, tables: list[contract.Table], dates: dict[str, dt.date]
+) -> None:
+    """Set the extraction date of every file of the given sources (source_id -> date) in
+    the given tables: one row per file changes, not one per data row."""
+    for source_id, day in dates.items():
+        con.execute(
+            f"UPDATE {RAW_FILES} SET _extraction_date = ? WHERE _source_id = ? "
+            f"AND table_name IN ({', '.join('?' for _ in tables)})",
+            [day, source_id, *(t.name for t in tables)],
+        )
+    for table in tables:
+        _create_raw_view(con, table)
 
 
 # ---- parsing macros and the typed view -----------------------------------------------------------
@@ -1056,7 +1227,7 @@ _MACROS = r"""
 CREATE OR REPLACE MACRO hf__trim_chars() AS ' ' || chr(9) || chr(10) || chr(13) || chr(160)
     || chr(8239);
 CREATE OR REPLACE MACRO hf__trim_text(t) AS (
-    CASE WHEN contains(hf__trim_chars(), left(t, 1)) OR contains(hf__trim_chars(), right(t, 1))
+    CASE WHEN contains(hf__trim_chars(), t[1]) OR contains(hf__trim_chars(), t[-1])
         THEN trim(t, hf__trim_chars()) ELSE t END
 );
 CREATE OR REPLACE MACRO hf__trim(s) AS hf__trim_text(CAST(s AS VARCHAR));
@@ -1120,24 +1291,39 @@ _PARSERS = {
 }
 
 
+_macros_on: weakref.WeakSet = weakref.WeakSet()
+
+
 def register_parse_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the hf_parse_* SQL macros (persistent, so views on them survive a reconnect)."""
+    """Create the hf_parse_* SQL macros (persistent, so views on them survive a reconnect);
+    once per connection, since every catalog write costs a commit."""
+    if con in _macros_on:
+        return
     con.execute(_MACROS)
+    _macros_on.add(con)
 
 
 def create_typed_view(
     con: duckdb.DuckDBPyConnection, table: contract.Table, raw_name: str, typed_name: str
 ) -> None:
-    """View over a raw table: contract columns parsed to their types, plus `<col>__raw` text."""
+    """View over a raw table: contract columns in their types, plus `<col>__raw`, the value as
+    read: the text, parsed by the hf_parse_* macros, or a Parquet file's own value, converted
+    (`_native_to_contract`)."""
     register_parse_macros(con)
+    raw_types = dict(con.execute(
+        f"SELECT column_name, column_type FROM (DESCRIBE {_ident(raw_name)})"
+    ).fetchall())
     select = [_ident(n) for n, _ in PROVENANCE]
     for col in table.columns:
         c = _ident(col.name)
+        kind = raw_types.get(col.name, "VARCHAR")
         if col.dtype == "VARCHAR":
             select.append(c)
-        else:
-            select.append(f"{_PARSERS[col.dtype]}({c}) AS {c}")
-            select.append(f"{c} AS {_ident(col.name + '__raw')}")
+            continue
+        value = (f"{_PARSERS[col.dtype]}({c})" if kind == "VARCHAR"
+                 else _native_to_contract(c, kind, col.dtype) or f"CAST({c} AS {col.dtype})")
+        select.append(f"{value} AS {c}")
+        select.append(f"{c} AS {_ident(col.name + '__raw')}")
     con.execute(
         f"CREATE OR REPLACE VIEW {_ident(typed_name)} AS SELECT {', '.join(select)} "
         f"FROM {_ident(raw_name)}"

@@ -1,6 +1,6 @@
 """Run the pipeline: load and validate every input, build the models, publish, swap atomically.
 
-    sources -> raw_<t> -> typed_<t> -> (GX suite) -> valid_<t> + quarantine
+    sources -> raw_<t> -> typed_<t> (view) -> (GX suite) -> valid_<t> (view) + quarantine
             -> stg_* -> int_* -> mart_* -> publish (disclosure control) -> hfeval_publish.duckdb
 
 Everything is built in a temporary DuckDB file next to the warehouse; only when every step has
@@ -174,15 +174,18 @@ def _replace_overridden_defaults(con: duckdb.DuckDBPyConnection, table: contract
     )
     n = con.execute(f"select count(distinct _row_id) from ({replaced})").fetchall()[0][0]
     if n:
-        con.execute(f"delete from {raw} where _row_id in ({replaced})")
+        con.execute(f"delete from {loaders.raw_rows_name(table.name)} where _row_id in ({replaced})")
     return int(n)
 
 
 def _resolve_extraction_dates(
     con: duckdb.DuckDBPyConnection, found: list[sources.Source], override: str | None
 ) -> dict[str, dict[str, Any]]:
-    """Extraction date per source: parameter, else mapping file, else latest date in the data."""
+    """Extraction date per source: parameter, else mapping file, else latest date in the data
+    (up to today), which is then set on the source's raw files. Reads `typed_<table>`."""
     resolved: dict[str, dict[str, Any]] = {}
+    undated = [s.source_id for s in found if not override and not s.extraction_date]
+    latest = _latest_dates(con, undated)
     for src in found:
         if override:
             resolved[src.source_id] = {"date": dt.date.fromisoformat(str(override)),
@@ -190,26 +193,33 @@ def _resolve_extraction_dates(
         elif src.extraction_date:
             resolved[src.source_id] = {"date": src.extraction_date, "from": "source.yaml"}
         else:
-            latest = None
-            for t in contract.INPUT_TABLES:
-                for col in contract.table(t).columns:
-                    if col.dtype != "DATE":
-                        continue
-                    v = con.execute(
-                        f"select max(d) from (select hf_parse_date({col.name}) as d from raw_{t} "
-                        "where _source_id = ?) where d <= current_date",
-                        [src.source_id],
-                    ).fetchall()[0][0]
-                    if v is not None and (latest is None or v > latest):
-                        latest = v
-            resolved[src.source_id] = {"date": latest, "from": "latest date in the source"}
-            if latest is not None:
-                for t in contract.INPUT_TABLES:
-                    con.execute(
-                        f"update raw_{t} set _extraction_date = ? where _source_id = ?",
-                        [latest, src.source_id],
-                    )
+            resolved[src.source_id] = {"date": latest.get(src.source_id),
+                                       "from": "latest date in the source"}
+    if latest:
+        loaders.set_extraction_dates(con, [contract.table(t) for t in contract.INPUT_TABLES], latest)
     return resolved
+
+
+def _latest_dates(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> dict[str, dt.date]:
+    """Latest date up to today in any date column of the given sources: one pass per table."""
+    if not source_ids:
+        return {}
+    latest: dict[str, dt.date] = {}
+    marks = ", ".join("?" for _ in source_ids)
+    for t in contract.INPUT_TABLES:
+        cols = [c.name for c in contract.table(t).columns if c.dtype == "DATE"]
+        if not cols:
+            continue
+        maxes = ", ".join(f"max(case when {c} <= current_date then {c} end)" for c in cols)
+        rows = con.execute(
+            f"select _source_id, {maxes} from typed_{t} where _source_id in ({marks}) "
+            "group by _source_id", source_ids,
+        ).fetchall()
+        for sid, *values in rows:
+            for v in values:
+                if v is not None and (sid not in latest or v > latest[sid]):
+                    latest[sid] = v
+    return latest
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -317,6 +327,7 @@ def _run_locked(
     try:
         con = duckdb.connect(str(build))
         _configure_engine(con, params, work)
+        docs_writer = validation.DataDocsWriter()  # starts GX's slow import, beside the load
         try:
             with mf.timed("discover", report):
                 if not data_dir.is_dir():
@@ -333,7 +344,7 @@ def _run_locked(
             with mf.timed("data docs", report):
                 suites = {v.table: validation.load_suite(v.table, paths.expectations)
                           for v in validations}
-                docs = validation.write_data_docs(validations, suites, run_dir / "data_docs", run_id)
+                docs = docs_writer.write(validations, suites, run_dir / "data_docs", run_id)
                 mf.data_docs = str(docs)
             failures = [msg for v in validations for msg in v.table_failures]
             if failures:
@@ -346,6 +357,7 @@ def _run_locked(
             mf.write_into(con)
             con.execute("checkpoint")
         finally:
+            docs_writer.close()
             con.close()
         with mf.timed("publish", report):
             _publish(build, build_pub, spec, params, mf)
@@ -408,6 +420,7 @@ def _load_and_validate(
             rep = loaders.load_raw_table(
                 con, table, inputs, extraction_dates=ext_dates, data_root=root, work_dir=work
             )
+            loaders.create_typed_view(con, table, f"raw_{name}", f"typed_{name}")
             load_reports[name] = rep
             mf.record_load(rep, root)
             if table.kind == "reference":
@@ -424,7 +437,6 @@ def _load_and_validate(
     with mf.timed("validate", report):
         for name, table in contract.TABLES.items():
             rep = load_reports[name]
-            loaders.create_typed_view(con, table, f"raw_{name}", f"typed_{name}")
             missing: dict[str, list[str]] = {}
             for f in rep.files:
                 for c in f.missing_required_columns:

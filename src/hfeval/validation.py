@@ -14,25 +14,33 @@ Engine semantics, where they go beyond or differ from plain GX:
   every row-level expectation, and reports the value it used.
 * `expect_column_values_to_be_of_type` is evaluated row-wise: a row is unexpected when the source
   text `<col>__raw` is present but could not be parsed to the contract type
-  (`col__raw IS NOT NULL AND col IS NULL`); rows without source text are not considered.
+  (`col__raw IS NOT NULL AND col IS NULL`); rows without source text are not considered. (A
+  column the loader read natively from Parquet has the file's value in `<col>__raw`; quarantine
+  shows it as the text it would have been read as.)
 * A `max_value` of `{"$PARAMETER": "extraction_date"}` (a GX suite parameter) is compared with
   each row's own `_extraction_date` (skipped when that is NULL), since sources differ.
 * `unexpected_rows_expectation`s marked `level: row` (foreign keys, overlapping spells) quarantine
   the rows their query returns (joined back by `_row_id`) and, like the other row-level
   expectations, fail the table only when more than `1 - mostly` of all rows are returned. (GX
-  itself fails them on any returned row.)
+  itself fails them on any returned row.) The suites' own foreign-key queries are evaluated as
+  the same condition inside the one pass, not as a second scan.
 * As in GX, NULLs are ignored by in_set, between and unique and the percentages are taken over
   non-null rows; compound uniqueness ignores rows whose columns are all NULL.
 
 Every row that fails a row-level expectation is quarantined (one row per failed expectation); a
 table-level failure (missing column, no rows, a row-level expectation below `mostly`) means the run
 must stop before publishing. Messages name table, file, column, expectation and counts only.
+`valid_<table>` is a view: the typed rows less those quarantined (by `_row_id`, kept in
+`_quarantined_rows`), so the rows are written once more only by the staging model that reads them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +49,7 @@ from typing import Any
 import duckdb
 
 from hfeval import config, contract
+from hfeval.loaders import native_text_sql
 
 DEFAULT_MOSTLY: float = config.PARAMETER_DOCS["validation.mostly"][0]
 EXTRACTION_PARAMETER = {"$PARAMETER": "extraction_date"}
@@ -50,6 +59,7 @@ MAX_FILES_NAMED = 5
 _MISSING = "not evaluated: column missing"
 _UNRUNNABLE = "not evaluated: the query could not run"
 TABLE_LEVEL_TYPES = ("expect_column_to_exist", "expect_table_row_count_to_be_between")
+QUARANTINED_ROWS = "_quarantined_rows"  # (table_name, _row_id): what valid_<table> leaves out
 QUARANTINE_COLUMNS = {
     "table_name": "VARCHAR",
     "_row_id": "BIGINT",
@@ -144,12 +154,21 @@ def _overlap_query() -> str:
 
 
 def _fk_query(fk: contract.ForeignKey) -> str:
-    not_null = " AND ".join(f"b.{c} IS NOT NULL" for c in fk.columns)
-    match = " AND ".join(f"p.{r} = b.{c}" for c, r in zip(fk.columns, fk.ref_columns, strict=True))
-    return (
-        f"SELECT b.* FROM {{batch}} AS b WHERE {not_null} AND NOT EXISTS "
-        f"(SELECT 1 FROM valid_{fk.ref_table} AS p WHERE {match})"
+    return f"SELECT b.* FROM {{batch}} AS b WHERE {_fk_condition(fk, 'b')}"
+
+
+def _fk_condition(fk: contract.ForeignKey, row: str) -> str:
+    """SQL true for a row (alias `row`) whose key is filled in but has no parent row."""
+    not_null = " AND ".join(f"{row}.{c} IS NOT NULL" for c in fk.columns)
+    match = " AND ".join(
+        f"p.{r} = {row}.{c}" for c, r in zip(fk.columns, fk.ref_columns, strict=True)
     )
+    return f"{not_null} AND NOT EXISTS (SELECT 1 FROM valid_{fk.ref_table} AS p WHERE {match})"
+
+
+def _foreign_keys() -> dict[str, contract.ForeignKey]:
+    """The contract's foreign keys by the unexpected_rows_query their suites carry."""
+    return {_fk_query(fk): fk for t in contract.TABLES.values() for fk in t.foreign_keys}
 
 
 def _rule_expectations(table: contract.Table) -> list[dict[str, Any]]:
@@ -380,6 +399,9 @@ def _compile(
         }[ignore]
         return _Compiled(f"NOT coalesce({a} {op} {b}, FALSE)", f"NOT ({skip})")
     if kind == "unexpected_rows_expectation":
+        fk = _foreign_keys().get(kw["unexpected_rows_query"])
+        if fk is not None:  # the suite's own foreign-key query: evaluated in the same pass
+            return _Compiled(_fk_condition(fk, "t"), "TRUE")
         query = kw["unexpected_rows_query"].replace("{batch}", relation)
         join = (
             f"LEFT JOIN (SELECT DISTINCT _row_id FROM ({query})) AS _u{i} "
@@ -410,8 +432,10 @@ def _compile_between(kw: dict[str, Any], col: str | None, dtype: str | None) -> 
 # ---- validation ----------------------------------------------------------------------------------
 
 
-def _relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return list(con.sql(f"SELECT * FROM {relation} LIMIT 0").columns)
+def _relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Column -> DuckDB type, in order."""
+    rel = con.sql(f"SELECT * FROM {relation} LIMIT 0")
+    return {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
 
 
 def _ensure_quarantine(con: duckdb.DuckDBPyConnection, quarantine: str) -> None:
@@ -451,7 +475,7 @@ def _usable_unexpected_rows(
     """False when the query cannot run, e.g. its parent table `valid_<ref>` does not exist."""
     query = exp["kwargs"]["unexpected_rows_query"].replace("{batch}", relation)
     try:
-        con.sql(f"SELECT _row_id FROM ({query}) LIMIT 0").fetchall()
+        con.sql(f"SELECT _row_id FROM ({query})")  # bound, not run
     except duckdb.Error:
         return False
     return True
@@ -474,7 +498,8 @@ def validate_table(
     missing_in = missing_columns if isinstance(missing_columns, dict) else {
         c: [] for c in missing_columns
     }
-    present = _relation_columns(con, typed)
+    types = _relation_columns(con, typed)
+    present = list(types)
     has = set(present)
     missing = set(missing_in) | {c for c in table.column_names if c not in has}
     dtypes = {c.name: c.dtype for c in table.columns}
@@ -498,7 +523,9 @@ def validate_table(
 
     compiled = {i: _compile(i, exps[i], typed, dtypes, has) for i in row_idx}
     flags = f"_hfeval_flags_{table.name}"
-    counts = _create_flags(con, flags, typed, compiled)
+    counts = _count_flags(con, typed, compiled)
+    failing = {i: c for i, c in compiled.items() if counts[f"f{i}"]}
+    _create_flags(con, flags, typed, failing)
     rows_in = counts["n"]
 
     results: list[ExpectationResult] = []
@@ -511,13 +538,8 @@ def validate_table(
             failures.append(failure)
 
     _ensure_quarantine(con, quarantine)
-    _insert_quarantine(con, table, exps, row_idx, flags, typed, present, quarantine)
-    keep = ", ".join(_q(c) for c in present if not c.endswith("__raw"))
-    valid = f"valid_{table.name}"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {valid} AS SELECT {keep} FROM {typed} AS t"
-        + (f" WHERE t._row_id NOT IN (SELECT _row_id FROM {flags})" if counts["any"] else "")
-    )
+    _insert_quarantine(con, table, exps, list(failing), flags, typed, types, quarantine)
+    _create_valid_view(con, table.name, typed, present, flags, counts["any"])
     con.execute(f"DROP TABLE IF EXISTS {flags}")
     rows_quarantined = counts["any"]
     return TableValidation(
@@ -530,6 +552,38 @@ def validate_table(
         table_failures=failures,
         missing_columns=sorted(missing & set(table.required_columns)),
     )
+
+
+def _create_valid_view(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    typed: str,
+    present: list[str],
+    flags: str,
+    quarantined: int,
+) -> None:
+    """`valid_<table>`: a view of the typed rows without the quarantined ones (their ids are
+    kept in QUARANTINED_ROWS). A table would be one more copy of every row written to disk,
+    and its one reader (the staging model) writes its own."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {QUARANTINED_ROWS} (table_name VARCHAR, _row_id BIGINT)"
+    )
+    con.execute(f"DELETE FROM {QUARANTINED_ROWS} WHERE table_name = ?", [table])
+    con.execute(f"INSERT INTO {QUARANTINED_ROWS} SELECT {_lit(table)}, _row_id FROM {flags}")
+    valid = f"valid_{table}"
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema() AND table_catalog = current_database()", [valid]
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":
+        con.execute(f"DROP TABLE {valid}")
+    keep = ", ".join(_q(c) for c in present if not c.endswith("__raw"))
+    where = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINED_ROWS} AS q "
+        f"WHERE q.table_name = {_lit(table)} AND q._row_id = t._row_id)"
+        if quarantined else ""
+    )
+    con.execute(f"CREATE OR REPLACE VIEW {valid} AS SELECT {keep} FROM {typed} AS t{where}")
 
 
 @dataclass
@@ -621,34 +675,48 @@ def _level(exp: dict[str, Any]) -> str:
     return "table" if exp["type"] in TABLE_LEVEL_TYPES else "row"
 
 
-def _create_flags(
-    con: duckdb.DuckDBPyConnection, flags: str, typed: str, compiled: dict[int, _Compiled]
-) -> dict[str, int]:
-    """Per row, a flag and a 'considered' boolean per expectation: counted over every row in
-    one pass, kept (in table `flags`) only for rows that fail something. Writing the flags of
-    every row of a national table costs more than evaluating them twice."""
+def _flag_rows(typed: str, compiled: dict[int, _Compiled], considered: bool) -> str:
+    """Per row: `_row_id`, `_source_file`, a flag f<i> per expectation (and its 'considered'
+    boolean c<i>), and `_any`."""
     windows = [w for c in compiled.values() for w in c.windows]
     inner = f"SELECT *{''.join(', ' + w for w in windows)} FROM {typed}"
     joins = " ".join(j for c in compiled.values() for j in c.joins)
     cols = []
     for i, c in compiled.items():
         cols.append(f"coalesce(({c.considered}) AND ({c.unexpected}), FALSE) AS f{i}")
-        cols.append(f"coalesce({c.considered}, FALSE) AS c{i}")
+        if considered:
+            cols.append(f"coalesce({c.considered}, FALSE) AS c{i}")
     any_flag = " OR ".join(f"f{i}" for i in compiled) or "FALSE"
-    rows = (
+    return (
         f"SELECT *, {any_flag} AS _any FROM ("
         f"SELECT t._row_id, t._source_file{''.join(', ' + c for c in cols)} "
         f"FROM ({inner}) AS t {joins})"
     )
+
+
+def _count_flags(
+    con: duckdb.DuckDBPyConnection, typed: str, compiled: dict[int, _Compiled]
+) -> dict[str, int]:
+    """Rows, rows failing anything, and per expectation the rows failing (f<i>) and considered
+    (c<i>): every expectation over every row in one pass."""
     aggs = ["count(*) AS n", 'coalesce(count_if(_any), 0) AS "any"']
     for i in compiled:
         aggs += [f"coalesce(count_if(f{i}), 0) AS f{i}", f"coalesce(count_if(c{i}), 0) AS c{i}"]
-    cur = con.execute(f"SELECT {', '.join(aggs)} FROM ({rows})")
+    cur = con.execute(f"SELECT {', '.join(aggs)} FROM ({_flag_rows(typed, compiled, True)})")
     names = [d[0] for d in cur.description]
-    counts = dict(zip(names, cur.fetchall()[0], strict=True))
-    where = "WHERE _any" if counts["any"] else "LIMIT 0"
+    return dict(zip(names, cur.fetchall()[0], strict=True))
+
+
+def _create_flags(
+    con: duckdb.DuckDBPyConnection, flags: str, typed: str, failing: dict[int, _Compiled]
+) -> None:
+    """Temp table `flags`: the rows that fail something, with a flag per failing expectation.
+    A second pass, but only over the expectations that failed a row (their windows and joins
+    alone), and none when every row passed. Writing the flags of every row of a national table
+    in the first pass would cost more."""
+    rows = _flag_rows(typed, failing, False)
+    where = "WHERE _any" if failing else "LIMIT 0"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {flags} AS SELECT * FROM ({rows}) {where}")
-    return counts
 
 
 def _files(con: duckdb.DuckDBPyConnection, relation: str, flag: str | None) -> list[str]:
@@ -664,34 +732,37 @@ def _insert_quarantine(
     idx: list[int],
     flags: str,
     typed: str,
-    present: list[str],
+    types: dict[str, str],
     quarantine: str,
 ) -> None:
     if not idx:
         return
-    has = set(present)
+    has = set(types)
     descr = ", ".join(
-        f"('f{i}', {_lit(exps[i]['type'])}, {_lit(', '.join(_columns_of(exps[i])))}, "
+        f"('f{i}', {i}, {_lit(exps[i]['type'])}, {_lit(', '.join(_columns_of(exps[i])))}, "
         f"{_lit(exps[i].get('meta', {}).get('description', exps[i]['type']))})"
         for i in idx
     )
-    # The row as it was read: source text where a column was parsed, else the value.
-    pairs = ", ".join(
-        f"{_lit(c)}, t.{_q(c + '__raw' if c + '__raw' in has else c)}"
-        for c in table.column_names
-        if c in has
-    )
+    # The row as it was read: source text where a column was parsed, else the value; a value
+    # read natively (Parquet) as the text it would have been staged as.
+    pairs = []
+    for c in table.column_names:
+        raw = c + "__raw"
+        if raw in has and types[raw] != "VARCHAR":
+            pairs.append(f"{_lit(c)}, {native_text_sql(f't.{_q(raw)}', types[raw])}")
+        elif c in has:
+            pairs.append(f"{_lit(c)}, t.{_q(raw if raw in has else c)}")
     flag_cols = ", ".join(f"f{i}" for i in idx)
     con.execute(
         f"INSERT INTO {quarantine} BY NAME "
         f"SELECT {_lit(table.name)} AS table_name, t._row_id, t._source_id, t._source_file, "
         f"t._source_row, e.expectation_type, e.column_name, e.reason, "
-        f"CAST(json_object({pairs}) AS VARCHAR) AS row_json "
-        f"FROM (UNPIVOT (SELECT _row_id, {flag_cols} FROM {flags} WHERE _any) "
+        f"CAST(json_object({', '.join(pairs)}) AS VARCHAR) AS row_json "
+        f"FROM (UNPIVOT (SELECT _row_id, {flag_cols} FROM {flags}) "
         f"ON {flag_cols} INTO NAME k VALUE v) AS u "
-        f"JOIN (VALUES {descr}) AS e(k, expectation_type, column_name, reason) USING (k) "
+        f"JOIN (VALUES {descr}) AS e(k, ord, expectation_type, column_name, reason) USING (k) "
         f"JOIN {typed} AS t ON t._row_id = u._row_id "
-        f"WHERE u.v"
+        f"WHERE u.v ORDER BY t._row_id, e.ord"  # rows in file order, expectations in suite order
     )
 
 
@@ -756,6 +827,100 @@ def _gx_result(r: ExpectationResult) -> dict[str, Any]:
         if considered
         else None,
     }
+
+
+class DataDocsWriter:
+    """Writes a run's Data Docs (`write_data_docs`), with Great Expectations imported early.
+
+    Importing GX costs seconds of one core, most of what rendering costs, whatever the data
+    size. Made at the start of a run, the writer starts a child Python process that imports GX
+    while the run loads and validates (a thread would compete for the GIL, which DuckDB's client
+    takes between tasks, and slow loading down) and renders the docs when `write` hands it the
+    results: counts and names, as the docs show them. If the child fails, `write` renders
+    in-process. A process that already imported GX, or that already used a child once (tests
+    running many pipelines), renders in-process: its import is paid once."""
+
+    _children_started = 0
+
+    def __init__(self, child: bool | None = None) -> None:
+        """`child`: render in a child process (True), in-process (False), or as said above."""
+        self._proc: subprocess.Popen[str] | None = None
+        if child is None:
+            child = not ("great_expectations" in sys.modules or DataDocsWriter._children_started)
+        if not child:
+            return
+        DataDocsWriter._children_started += 1
+        src_root = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH")) if p)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True, env=env,
+            )
+        except OSError:
+            self._proc = None
+
+    def write(
+        self,
+        validations: list[TableValidation],
+        suites: dict[str, dict[str, Any]],
+        out_dir: Path,
+        run_id: str,
+    ) -> Path:
+        """Render the Data Docs; returns index.html."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            job = {"validations": [v.to_dict() for v in validations], "suites": suites,
+                   "out_dir": str(out_dir), "run_id": run_id}
+            try:
+                out, _ = proc.communicate(json.dumps(job), timeout=CHILD_TIMEOUT_S)
+                lines = out.strip().splitlines()  # index.html is the last line printed
+                index = Path(lines[-1]) if proc.returncode == 0 and lines else None
+                if index is not None and index.is_file():
+                    return index
+            except (OSError, subprocess.SubprocessError):
+                pass
+            finally:
+                _stop(proc)
+        return write_data_docs(validations, suites, out_dir, run_id)
+
+    def close(self) -> None:
+        """Stop the child if `write` was never called (the run failed before validation)."""
+        if self._proc is not None:
+            _stop(self._proc)
+            self._proc = None
+
+
+CHILD_TIMEOUT_S = 600
+_CHILD_CODE = "from hfeval.validation import _data_docs_child; _data_docs_child()"
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+
+
+def _data_docs_child() -> None:
+    """The child of `DataDocsWriter`: import GX, read the job from stdin, render, print the
+    path of index.html."""
+    # jsonschema (via GX) builds an IRI grammar at import if rfc3987_syntax is installed: more
+    # than a second, for a format check rendering never makes. This process only renders.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import great_expectations  # noqa: F401 - the slow part, before the job arrives
+
+    job = json.load(sys.stdin)
+    validations = [
+        TableValidation(**{**v, "results": [ExpectationResult(**r) for r in v["results"]]})
+        for v in job["validations"]
+    ]
+    index = write_data_docs(validations, job["suites"], Path(job["out_dir"]), job["run_id"])
+    print(index)
 
 
 def write_data_docs(
