@@ -92,7 +92,10 @@ def tornado(inputs: CostingInputs, settings: CostSettings, *, design: str | Sequ
             if known == s:
                 return pair
         c = cost(inputs, s)
-        costed_at.append((s, (c, person_matrix_by_stratum(c, by))))
+        pm = person_matrix_by_stratum(c, by)
+        # Only the matrix is used from here on: drop the cost rows (at national scale each
+        # costing's rows take hundreds of MB).
+        costed_at.append((s, (replace(c, person_costs=c.person_costs.clear()), pm)))
         return costed_at[-1][1]
 
     recosted = {}
