@@ -4,6 +4,11 @@ The dashboard process never opens the person-level warehouse: the path comes fro
 `HFEVAL_PUBLISH_DB` (set by `hfeval dashboard`) or the config default, and this module refuses
 any file that is not a publishable database (one without the `_protection` table the publish
 step writes).
+
+Query results, the manifest and the protection notes are cached as shared objects
+(`st.cache_resource`), not copied on every read (`st.cache_data` unpickles a fresh copy at each
+call, which costs more than the query for a national table): treat them as read-only. The file
+is opened read-only and a published file does not change under a running dashboard.
 """
 
 from __future__ import annotations
@@ -45,12 +50,13 @@ def tables_of(con: duckdb.DuckDBPyConnection) -> set[str]:
             .fetchall()}
 
 
-@st.cache_data(show_spinner=False)
-def tables(path: str) -> set[str]:
-    return tables_of(connection(path).cursor())
+@st.cache_resource(show_spinner=False)
+def tables(path: str) -> frozenset[str]:
+    return frozenset(tables_of(connection(path).cursor()))
 
 
-@st.cache_data(show_spinner=False)
+# Bounded: a query per table and filter (the areas of a national database are ~800).
+@st.cache_resource(show_spinner=False, max_entries=2000)
 def query(path: str, sql: str, params: tuple = ()) -> pl.DataFrame:
     return connection(path).cursor().sql(sql, params=list(params) or None).pl()
 
@@ -65,13 +71,13 @@ def table(name: str, where: str = "", params: tuple = (), order: str = "") -> pl
     return query(path, sql, params)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def manifest(path: str) -> dict:
     return json.loads(connection(path).cursor().execute(
         "select manifest_json from _manifest").fetchall()[0][0])
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def protection(path: str) -> dict[tuple[str, str], str]:
     """How each published column was protected: (table, column) -> note."""
     rows = connection(path).cursor().execute(

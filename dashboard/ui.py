@@ -7,10 +7,17 @@ downloaded as CSV and every chart as PNG or SVG.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
+import gc
+import hashlib
+import html
 import json
 import math
-import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +79,9 @@ class Area:
     members: tuple[str, ...] = ()  # municipality names merged into an aggregate unit
 
 
-@st.cache_data(show_spinner=False)
-def _areas(path: str, lang_: str) -> list[Area]:
+# Shared, not copied per call (st.cache_data would unpickle ~800 areas each time): immutable.
+@st.cache_resource(show_spinner=False)
+def _areas(path: str, lang_: str) -> tuple[Area, ...]:
     units = data.table("mart_publication_units")
     if units.is_empty():
         # Before aggregation existed every municipality was its own unit.
@@ -108,25 +116,30 @@ def _areas(path: str, lang_: str) -> list[Area]:
         unit_areas.append(Area(f"unit:{row['unit_code']}", "unit", label, country=row["country"],
                                values=frozenset(values), codes=frozenset({row["unit_code"]}),
                                members=tuple(names) if row["unit_kind"] != "municipality" else ()))
-    return out + sorted(unit_areas, key=lambda a: (a.country or "", a.label))
+    return (*out, *sorted(unit_areas, key=lambda a: (a.country or "", a.label)))
 
 
-def areas() -> list[Area]:
+@st.cache_resource(show_spinner=False)
+def _areas_by_key(path: str, lang_: str) -> dict[str, Area]:
+    return {a.key: a for a in _areas(path, lang_)}
+
+
+def areas() -> tuple[Area, ...]:
     return _areas(data.db(), lang())
 
 
 def area() -> Area:
-    by_key = {a.key: a for a in areas()}
+    by_key = _areas_by_key(data.db(), lang())
     return by_key.get(st.session_state.get("area", "all"), by_key["all"])
 
 
-@st.cache_data(show_spinner=False)
-def _stratum_values(path: str, variable: str) -> list[str]:
+@st.cache_resource(show_spinner=False)
+def _stratum_values(path: str, variable: str) -> tuple[str, ...]:
     if "mart_retention_by_stratum" not in data.tables(path):
-        return []
+        return ()
     df = data.query(path, "select distinct stratum_value from mart_retention_by_stratum "
                           "where stratum_variable = ? order by 1", (variable,))
-    return df["stratum_value"].to_list() if df.height else []
+    return tuple(df["stratum_value"].to_list()) if df.height else ()
 
 
 def url_selectbox(label: str, options: list[str], key: str, labels: dict[str, str],
@@ -231,13 +244,37 @@ def section_stratum(df: pl.DataFrame, page: Stratum) -> Stratum:
     return s
 
 
+# ---- details on demand -----------------------------------------------------------------------
+
+
+def expander(label: str, *, key: str, expanded: bool = False,
+             icon: str | None = None) -> Any:
+    """An expander whose content is made only while it is open: `if box.open: with box: ...`.
+
+    A closed st.expander still receives and draws everything in it (tables of a few hundred
+    rows, the sources file), which readers rarely open; opening it reruns the page instead.
+    """
+    return st.expander(label, expanded=expanded, key=key, icon=icon, on_change="rerun")
+
+
 # ---- numbers ---------------------------------------------------------------------------------
 
 
-def fmt(value: Any, kind: str) -> str:
-    lg = lang()
+def fmt(value: Any, kind: str, lg: str | None = None) -> str:
+    """A value as text in `lg` (default: the reader's language)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    lg = lg or lang()
+    try:
+        return _formatted(value, kind, lg)
+    except TypeError:  # an unhashable value: format it without the memo
+        return _formatted.__wrapped__(value, kind, lg)
+
+
+# Babel takes tens of microseconds a number; a national page shows thousands, again at each
+# rerun. typed: 1, 1.0 and True are different keys (str() of them differs).
+@functools.lru_cache(maxsize=100_000, typed=True)
+def _formatted(value: Any, kind: str, lg: str) -> str:
     if kind == "count" or kind == "int":
         return i18n.fmt_int(value, lg)
     if kind == "pct":
@@ -249,7 +286,8 @@ def fmt(value: Any, kind: str) -> str:
     if kind.startswith("money"):
         return i18n.fmt_num(value, lg, 0)
     if kind.startswith("code:"):
-        return code_label(kind[5:], value)
+        key = f"common.{kind[5:]}.{value}"
+        return i18n.t(key, lg) if i18n.has(key, lg) else str(value)
     return str(value)
 
 
@@ -291,41 +329,92 @@ class Col:
     kind: str = "text"  # text | count | int | pct | pct1 | num1 | num2 | money | code:<namespace>
 
 
-# Underscores inside words (parameter names like costs.ci_method) never start emphasis in GFM.
-_MD_INLINE = re.compile(r"([\\`*\[\]])")
-_MD_BLOCK_START = re.compile(r"^(\d+)([.)])(\s|$)|^([-+*#>])(\s|$)")
-
-
-def md_escape(text: str | None) -> str | None:
-    """Text shown literally by Markdown: emphasis and link characters escaped, and a leading
-    "30. " or "- " that would start a list. Numbers ("1.234", "-4 000") are left as they are."""
-    if text is None:
-        return None
-    text = _MD_INLINE.sub(r"\\\1", text)
-    return _MD_BLOCK_START.sub(lambda m: (f"{m[1]}\\{m[2]}{m[3]}" if m[1] else
-                                          f"\\{m[4]}{m[5]}"), text, count=1)
+def _shown_column(df: pl.DataFrame, c: Col, suppressed_word: str) -> pl.Expr:
+    """One column as text, as `cell` shows it: each distinct published value formatted once
+    (Babel per cell made a national table take seconds), 'suppressed' where the flag is set."""
+    flag = f"{c.name}_suppressed"
+    hidden = pl.col(flag).fill_null(False) if flag in df.columns else pl.lit(False)
+    if c.name not in df.columns:
+        shown = pl.lit("–", pl.String)
+    elif c.kind == "text" and df.schema[c.name] == pl.String:
+        shown = pl.col(c.name).fill_null("–")  # fmt(value, "text") is the value itself
+    else:
+        values = df.filter(~hidden).get_column(c.name).drop_nulls()
+        if values.dtype.is_float():
+            values = values.filter(values.is_not_nan())  # NaN is shown as "–"
+        values = values.unique()
+        if values.is_empty():
+            shown = pl.lit("–", pl.String)
+        else:
+            lg = lang()  # once: the session lookup costs more than a memoised format
+            texts = pl.Series([fmt(v, c.kind, lg) for v in values.to_list()], dtype=pl.String)
+            shown = pl.col(c.name).replace_strict(values, texts, default=pl.lit("–"),
+                                                  return_dtype=pl.String)
+    return pl.when(hidden).then(pl.lit(suppressed_word)).otherwise(shown)
 
 
 def display_frame(df: pl.DataFrame, cols: list[Col]) -> pl.DataFrame:
-    rows = df.to_dicts()
-    return pl.DataFrame({c.label: [cell(r, c.name, c.kind) for r in rows] for c in cols},
-                        schema={c.label: pl.String for c in cols})
+    """The table as shown: one text column per Col, headed by its label."""
+    word = tr("common.suppressed")
+    return df.select(_shown_column(df, c, word).alias(c.label) for c in cols)
 
 
-def _csv_bytes(df: pl.DataFrame, cols: tuple[Col, ...], suppressed_word: str) -> bytes:
+def _csv_bytes(df: pl.DataFrame, cols: tuple[Col, ...], suppressed_word: str,
+               labels: dict[str, dict[Any, str]]) -> bytes:
     """The table as shown, with unformatted numbers (for spreadsheets) and suppressed cells as the
-    word, not blank; formula-like text neutralised (hfeval.export.safe_csv)."""
+    word, not blank; formula-like text neutralised (hfeval.export.safe_csv). Runs when the
+    reader clicks, outside the script run: codes come translated in `labels` (per column)."""
     out: dict[str, list[str | None]] = {c.label: [] for c in cols}
     for r in df.to_dicts():
         for c in cols:
             v = r.get(c.name)
             if r.get(f"{c.name}_suppressed"):
                 v = suppressed_word
-            elif c.kind.startswith("code:") and v is not None:
-                v = code_label(c.kind[5:], v)
+            elif c.name in labels and v is not None:
+                v = labels[c.name].get(v, v)
             out[c.label].append(None if v is None else str(v))
     frame = pl.DataFrame(out, schema={c.label: pl.String for c in cols})
     return safe_csv(frame).encode("utf-8-sig")  # BOM: Excel opens æ, ø, å correctly
+
+
+def _code_labels(df: pl.DataFrame, cols: list[Col]) -> dict[str, dict[Any, str]]:
+    """Per code column: each code in the frame in the reader's language (for the CSV)."""
+    return {c.name: {v: code_label(c.kind[5:], v) for v in df[c.name].unique().to_list()
+                     if v is not None}
+            for c in cols if c.kind.startswith("code:") and c.name in df.columns}
+
+
+# A static table drawn like st.table (same borders, spacing and type). st.table renders every
+# cell as Markdown, a React component each: a few hundred cells took a second or more to draw.
+# Colours follow the theme's text colour, so the table reads in the dark theme too.
+_TABLE_CSS = """<style>
+.hf-table{border:1px solid var(--hf-line);border-radius:.5rem;overflow:auto;max-width:100%;
+ --hf-line:color-mix(in srgb,currentColor 11%,transparent)}
+.hf-table table{border-spacing:0;min-width:100%;font-size:.875rem;line-height:1.5;
+ color:inherit;margin:0}
+.hf-table th,.hf-table td{padding:.25rem .375rem;border:0;border-right:1px solid var(--hf-line);
+ border-bottom:1px solid var(--hf-line);white-space:nowrap;vertical-align:middle;
+ font-weight:400;text-align:left;background:none}
+.hf-table th{color:color-mix(in srgb,currentColor 70%,transparent);padding-left:.5rem}
+.hf-table tr>:last-child{border-right:0}
+.hf-table tbody tr:last-child>*{border-bottom:0}
+.hf-table .w{display:inline-block;width:fit-content;max-width:25rem;white-space:normal;
+ overflow-wrap:normal;word-break:normal;vertical-align:top}
+</style>"""
+
+
+def _html_text(text: str | None) -> str:
+    # In a box that wraps when the table is squeezed (as st.table's cells do), at most 25rem.
+    return f'<span class="w">{html.escape(text) if text else "&nbsp;"}</span>'
+
+
+def table_html(shown: pl.DataFrame) -> str:
+    """A frame of text as a static HTML table (one element, however many cells)."""
+    head = "".join(f'<th scope="col">{_html_text(c)}</th>' for c in shown.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_html_text(v)}</td>" for v in row) + "</tr>"
+                   for row in shown.iter_rows())
+    return (f'{_TABLE_CSS}<div class="hf-table"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def show_table(df: pl.DataFrame, cols: list[Col], *, name: str, caption: str | None = None) -> None:
@@ -336,9 +425,7 @@ def show_table(df: pl.DataFrame, cols: list[Col], *, name: str, caption: str | N
         return
     shown = display_frame(df, cols)
     if df.height <= MAX_STATIC_ROWS:
-        # st.table renders Markdown: "30. september" would become a list, "-4 000" a bullet.
-        st.table(shown.select(pl.col(c).map_elements(md_escape, return_dtype=pl.String)
-                              .alias(md_escape(c)) for c in shown.columns), hide_index=True)
+        st.html(table_html(shown))
     else:  # a national table: scrollable, sortable, searchable
         st.dataframe(shown, hide_index=True, column_config={
             c.label: st.column_config.TextColumn(alignment="left" if c.kind == "text"
@@ -353,7 +440,8 @@ def show_table(df: pl.DataFrame, cols: list[Col], *, name: str, caption: str | N
         st.caption(" ".join(notes))
     st.download_button(
         tr("download_csv"), data=functools.partial(_csv_bytes, df, tuple(cols),
-                                                   tr("common.suppressed")),
+                                                   tr("common.suppressed"),
+                                                   _code_labels(df, cols)),
         file_name=f"hfeval-{name}-{lang()}.csv", mime="text/csv", key=f"csv-{name}",
         icon=":material/download:", on_click="ignore", type="tertiary",
     )
@@ -362,19 +450,71 @@ def show_table(df: pl.DataFrame, cols: list[Col], *, name: str, caption: str | N
 # ---- charts ----------------------------------------------------------------------------------
 
 
-def show_chart(chart: alt.TopLevelMixin, *, name: str, alt_text: str) -> None:
-    """The chart, and PNG/SVG downloads rendered on click by vl-convert (not on every rerun)."""
+# Charts already built, by builder, data and arguments: a rerun that shows the same numbers (a
+# widget elsewhere on the page, an expander opened, another reader of the same area) reuses
+# them. Altair makes and copies a dozen schema objects per layer (~20-30 ms a chart).
+_CHARTS: OrderedDict[tuple, alt.TopLevelMixin] = OrderedDict()
+_CHARTS_LOCK = threading.Lock()
+MAX_CHARTS = 200
+
+
+def _frame_key(df: pl.DataFrame) -> tuple:
+    rows = df.hash_rows(seed=0).to_numpy().tobytes() if df.height else b""
+    return (tuple((n, str(t)) for n, t in df.schema.items()), df.height,
+            hashlib.blake2b(rows, digest_size=16).hexdigest())
+
+
+def chart(builder: Callable[..., alt.TopLevelMixin], df: pl.DataFrame,
+          **kwargs: Any) -> alt.TopLevelMixin:
+    """`builder(df, **kwargs)` (an hfeval.charts builder), made once for the same data and
+    arguments. Charts are not changed in place (Altair's methods return copies)."""
+    key = (builder.__module__, builder.__qualname__, _frame_key(df),
+           repr(sorted(kwargs.items())))
+    with _CHARTS_LOCK:
+        found = _CHARTS.get(key)
+        if found is not None:
+            _CHARTS.move_to_end(key)
+            return found
+    made = builder(df, **kwargs)
+    with _CHARTS_LOCK:
+        _CHARTS[key] = made
+        while len(_CHARTS) > MAX_CHARTS:
+            _CHARTS.popitem(last=False)
+    return made
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite spec of a chart, fitted to the column's width.
+
+    Converted once and not validated: st.altair_chart converts (and validates against the
+    JSON schema) on every rerun, and the downloads converted it a second time. The builders in
+    hfeval.charts are fixed; the browser tests draw every chart of every page.
+    """
     # fit-x: the plot takes the column's width and keeps its height (legend and titles are added
     # around it rather than squeezed into it).
     chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    st.altair_chart(chart, width="stretch", alt=alt_text)
+    spec = chart.to_dict(validate=False)
+    # Altair's default theme adds a 300 px view size; st.altair_chart draws without it.
+    view = spec.get("config", {}).get("view")
+    if isinstance(view, dict):
+        for k in ("continuousWidth", "continuousHeight"):
+            view.pop(k, None)
+        if not view:
+            del spec["config"]["view"]
+    return spec
+
+
+def show_chart(chart: alt.TopLevelMixin, *, name: str, alt_text: str) -> None:
+    """The chart, and PNG/SVG downloads rendered on click by vl-convert (not on every rerun)."""
+    spec = chart_spec(chart)
+    text = json.dumps(spec)  # before st.vega_lite_chart moves the data out of the spec
+    st.vega_lite_chart(spec, width="stretch", alt=alt_text)
     c1, c2, _ = st.columns([1, 1, 4])
-    spec = json.dumps(chart.to_dict(validate=False))  # validated once, by st.altair_chart
-    c1.download_button(tr("download_png"), data=functools.partial(_png, spec),
+    c1.download_button(tr("download_png"), data=functools.partial(_png, text),
                        file_name=f"hfeval-{name}-{lang()}.png", mime="image/png",
                        key=f"png-{name}", icon=":material/image:", on_click="ignore",
                        type="tertiary")
-    c2.download_button(tr("download_svg"), data=functools.partial(_svg, spec),
+    c2.download_button(tr("download_svg"), data=functools.partial(_svg, text),
                        file_name=f"hfeval-{name}-{lang()}.svg", mime="image/svg+xml",
                        key=f"svg-{name}", icon=":material/image:", on_click="ignore",
                        type="tertiary")
@@ -390,3 +530,35 @@ def _svg(spec: str) -> str:
     import vl_convert as vlc
 
     return vlc.vegalite_to_svg(spec)
+
+
+# ---- once per server process -----------------------------------------------------------------
+
+
+def _settle() -> None:
+    """Load what every page needs at start-up, then exempt it from garbage collection.
+
+    Streamlit collects garbage after every script run (runner.postScriptGC). A full collection
+    walks every live container object, and the libraries alone are ~280 000 of them (Altair's
+    Vega-Lite schema most): 0.2-0.7 s after each run and each filter change, holding the GIL
+    while the end of the run waits to be sent. Objects that live as long as the process are
+    frozen (gc.freeze) so that a collection walks only what the runs create.
+
+    hfeval.costs is imported here rather than on the first visit of the Costs page: its package
+    __init__ imports the bootstrap and with it SciPy (~0.7 s), although the page needs only
+    hfeval.costs.prices and .restate.
+    """
+    import pandas  # noqa: F401  (Streamlit converts tables and chart data with it)
+    import pyarrow  # noqa: F401
+
+    # A broken hfeval.costs stays the Costs page's error (it imports the module again).
+    with contextlib.suppress(Exception):
+        import hfeval.costs.restate  # noqa: F401
+
+    gc.freeze()
+    # Frozen objects are never freed: give them back at exit, so that extension modules
+    # (duckdb's nanobind types) are torn down as usual instead of reported as leaked.
+    atexit.register(gc.unfreeze)
+
+
+_settle()

@@ -17,10 +17,12 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 import streamlit as st
 import yaml
@@ -137,10 +139,10 @@ class Rendered:
 def _recording(ui, out: Rendered) -> dict[str, Callable]:
     fmt, metric, display_frame, lang = ui.fmt, ui.metric, ui.display_frame, ui.lang
 
-    def rec_fmt(value, kind):
+    def rec_fmt(value, kind, *lang_):
         if kind == "count":
             out.count_values.append(value)
-        return fmt(value, kind)
+        return fmt(value, kind, *lang_)
 
     def rec_metric(label, row, column, kind, help, ci=None):
         if kind == "count":
@@ -162,8 +164,11 @@ def _recording(ui, out: Rendered) -> dict[str, Callable]:
 
 def render(page_file: str | None, lang: str, publish_db: Path, *,
            query: dict[str, str] | None = None,
-           before: Callable[[AppTest], None] | None = None) -> Rendered:
-    """Run app.py in `lang` and switch to `page_file` (None: the default page)."""
+           before: Callable[[AppTest], None] | None = None,
+           open_details: bool = False) -> Rendered:
+    """Run app.py in `lang` and switch to `page_file` (None: the default page); with
+    `open_details`, run it once more with every expander open (their content is made only
+    then), so that what is recorded covers all the page can show."""
     ui = dashboard_ui()
     at = AppTest.from_file(str(APP), default_timeout=120)
     out = Rendered(page_file or "default", lang, at)
@@ -180,9 +185,75 @@ def render(page_file: str | None, lang: str, publish_db: Path, *,
             out.count_values.clear()
             out.count_labels.clear()
             at.run()
+        if open_details and not at.exception and open_every_expander(at):
+            at.run()
         if before is not None:
             before(at)
     return out
+
+
+# ---- the tables a page shows --------------------------------------------------------------------
+
+
+class _TableReader(HTMLParser):
+    """The header and the rows of the HTML tables in an st.html body (ui.table_html)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, list]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"header": [], "rows": []})
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).replace("\xa0", " ").strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            table = self.tables[-1]
+            if not table["header"]:
+                table["header"] = self._row
+            else:
+                table["rows"].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def static_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The small tables of a page (ui.show_table draws them as one HTML table each), in order,
+    as text frames like those of st.table."""
+    out = []
+    for element in at.get("html"):
+        reader = _TableReader()
+        reader.feed(element.value)
+        out += [pd.DataFrame(t["rows"], columns=t["header"]) for t in reader.tables]
+    return out
+
+
+def shown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table of a page: the static ones, then the scrolling ones (st.dataframe)."""
+    return static_tables(at) + [d.value for d in at.dataframe]
+
+
+def open_every_expander(at: AppTest) -> bool:
+    """Open each expander whose content is made only when open (ui.expander); True if any.
+    Their element id ends in the widget key: `$$ID-<hash>-<key>`."""
+    keys = [e.proto.id.split("-", 2)[2] for e in at.expander
+            if e.proto.id.startswith("$$ID-") and e.proto.id.count("-") >= 2]
+    closed = [k for k in keys if not at.session_state[k]] if keys else []
+    for key in closed:
+        at.session_state[key] = True
+    return bool(closed)
 
 
 _RENDERED: dict[tuple[str, str, str], Rendered] = {}
@@ -193,7 +264,7 @@ def rendered_page(page_file: str, lang: str, publish_db: Path) -> Rendered:
     reuses the renders for the count labels it checks)."""
     key = (page_file, lang, str(publish_db))
     if key not in _RENDERED:
-        _RENDERED[key] = render(page_file, lang, publish_db)
+        _RENDERED[key] = render(page_file, lang, publish_db, open_details=True)
     return _RENDERED[key]
 
 
@@ -286,7 +357,7 @@ def test_choosing_a_municipality_filters_the_overview_table(demo):
 
     r = render(None, "en", demo.publish_db, before=pick)
     assert r.exceptions == []
-    table = r.at.table[0].value  # the first table on the overview: by municipality
+    table = static_tables(r.at)[0]  # the first table on the overview: by municipality
     assert set(table[i18n.t("dashboard.overview.col_area", "en")]) == {name}
     assert i18n.t("dashboard.overview.intro", "en", area=name) in [m.value for m in r.at.markdown]
 
@@ -297,7 +368,7 @@ def test_an_area_in_the_url_is_applied(demo):
     r = render(None, "da", demo.publish_db, query={"area": f"unit:{code}"})
     assert r.exceptions == []
     assert r.at.selectbox(key="area").value == f"unit:{code}"
-    table = r.at.table[0].value
+    table = static_tables(r.at)[0]
     assert set(table[i18n.t("dashboard.overview.col_area", "da")]) == {name}
 
 
@@ -306,7 +377,7 @@ def test_an_area_in_the_url_is_applied(demo):
 
 def test_data_quality_shows_the_quarantined_rows_by_table_and_reason(rendered):
     r = rendered("app_pages/data_quality.py", "en")
-    tables = [t.value for t in r.at.table] + [d.value for d in r.at.dataframe]
+    tables = shown_tables(r.at)
     reasons = [t for t in tables if "Check" in t.columns and "Rows set aside" in t.columns]
     assert reasons, "no table of quarantine reasons"
     by_check = dict(zip(reasons[0]["Check"], reasons[0]["Rows set aside"], strict=True))
@@ -318,7 +389,7 @@ def test_data_quality_shows_the_quarantined_rows_by_table_and_reason(rendered):
 
 def test_data_quality_shows_each_input_file_with_its_short_hash(rendered, demo):
     r = rendered("app_pages/data_quality.py", "nb")
-    frames = [t.value for t in r.at.table] + [d.value for d in r.at.dataframe]
+    frames = shown_tables(r.at)
     col = i18n.t("data_quality.col_sha", "nb")
     shown = {h for f in frames if col in f.columns for h in f[col]}
     assert shown == {i["sha256"][:12] for i in demo.manifest["inputs"]}
@@ -334,7 +405,7 @@ def test_data_quality_says_its_counts_are_rows_not_people(rendered):
 
 def test_about_lists_every_parameter_of_the_run(rendered, demo):
     r = rendered("app_pages/about.py", "en")
-    frames = [t.value for t in r.at.table] + [d.value for d in r.at.dataframe]
+    frames = shown_tables(r.at)
     col = i18n.t("about.col_parameter", "en")
     names = {n.removesuffix(" ✱") for f in frames if col in f.columns
              and i18n.t("about.col_default", "en") in f.columns for n in f[col]}
@@ -343,7 +414,7 @@ def test_about_lists_every_parameter_of_the_run(rendered, demo):
 
 def test_about_marks_a_parameter_changed_from_its_default(rendered):
     r = rendered("app_pages/about.py", "en")
-    frames = [t.value for t in r.at.table] + [d.value for d in r.at.dataframe]
+    frames = shown_tables(r.at)
     col = i18n.t("about.col_parameter", "en")
     names = {n for f in frames if col in f.columns for n in f[col]}
     assert "costs.bootstrap.n_resamples ✱" in names  # RUN_OVERRIDES
@@ -358,7 +429,7 @@ def test_a_person_level_warehouse_is_refused(demo):
     st.cache_data.clear()
     r = render(None, "en", demo.warehouse)
     assert any("not a publishable" in e for e in r.exceptions)
-    assert r.at.metric.len == 0 and r.at.table.len == 0
+    assert r.at.metric.len == 0 and shown_tables(r.at) == []
 
 
 def test_every_page_opens_only_the_publishable_database_read_only(demo, monkeypatch):

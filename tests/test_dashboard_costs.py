@@ -10,7 +10,6 @@ name pages, languages, tables and columns only, never a published value.
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hfeval import i18n
-from tests.test_dashboard_apptest import build_dashboard_demo
+from tests.test_dashboard_apptest import build_dashboard_demo, static_tables
 
 pytestmark = pytest.mark.slow  # shares the demo build (about 40 s), then about 1 s per render
 
@@ -73,12 +72,8 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def table(at: AppTest, index: int):
-    """An st.table as shown, with the Markdown escapes ui.show_table adds taken out again."""
-    def plain(text):
-        return re.sub(r"\\(.)", r"\1", text) if isinstance(text, str) else text
-
-    frame = at.table[index].value
-    return frame.rename(columns=plain).map(plain)
+    """A static table as shown (the `index`-th on the page)."""
+    return static_tables(at)[index]
 
 
 def published(db: Path, sql: str, params: list) -> tuple:

@@ -4,8 +4,8 @@ For every page of app.py in every language: load it, wait until the app has fini
 take a 1280x800 screenshot (into the test's tmp folder, and into $HFEVAL_SCREENSHOTS if set),
 and check that
 - no exception box is shown;
-- no count of people between 1 and the disclosure threshold is on screen: every cell of an
-  st.table column and every st.metric whose label the page shows as a count of people (the
+- no count of people between 1 and the disclosure threshold is on screen: every cell of a
+  static table's column (ui.show_table) and every st.metric whose label the page shows as a count of people (the
   labels are recorded by rendering the same page in AppTest, from the `count` kind the page
   gives ui.Col / ui.metric). Not covered here: counts written into free text, chart marks, and
   tables over 30 rows (st.dataframe draws on a canvas); the AppTest suite checks every value a
@@ -50,7 +50,8 @@ READY = """() => {
     && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')
     && !!document.querySelector('[data-testid="stMain"] h1');
 }"""
-TABLES = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stTable"]')]
+# The small tables (ui.show_table draws each as one static HTML table, class hf-table).
+TABLES = """() => [...document.querySelectorAll('[data-testid="stMain"] .hf-table table')]
   .map(t => ({
     header: [...t.querySelectorAll('thead th')].map(c => c.innerText.trim()),
     rows: [...t.querySelectorAll('tbody tr')].map(r =>

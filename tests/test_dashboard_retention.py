@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hfeval import i18n
-from tests.test_dashboard_apptest import build_dashboard_demo
+from tests.test_dashboard_apptest import build_dashboard_demo, shown_tables, static_tables
 
 pytestmark = pytest.mark.slow  # shares the demo build (about 40 s), then about 1 s per render
 
@@ -102,7 +102,7 @@ def metric(at: AppTest, label: str) -> str:
 
 def table_with(at: AppTest, *headers: str) -> pd.DataFrame:
     """The one static table whose header has all of `headers`."""
-    found = [t.value for t in at.table if set(headers) <= set(t.value.columns)]
+    found = [t for t in static_tables(at) if set(headers) <= set(t.columns)]
     assert len(found) == 1, f"expected one table with columns {headers}, found {len(found)}"
     return found[0]
 
@@ -160,6 +160,22 @@ def test_a_link_with_the_breakdown_code_opens_that_breakdown_in_every_language(p
     shown = table_with(at, t("retention.col_survival", lang), t("retention.col_months", lang))
     groups = set(shown[t("retention.col_group", lang)])
     assert groups == {t("common.sex.female", lang), t("common.sex.male", lang)}, lang
+
+
+def curve_point_tables(at: AppTest, lang: str) -> list[pd.DataFrame]:
+    """The tables of the numbers behind the curves (month by month, without the 6/12/24-month
+    table's count of people)."""
+    return [f for f in shown_tables(at) if t("retention.km_n_at_risk", lang) in f.columns
+            and t("retention.col_months", lang) in f.columns
+            and t("retention.col_n_people", lang) not in f.columns]
+
+
+def test_the_numbers_behind_the_curves_are_sent_only_once_their_expander_is_open(publish_db):
+    closed = render(RETENTION, "da", publish_db)
+    opened = render(RETENTION, "da", publish_db, **{"retention-km-data": True})
+    assert [e.message for e in opened.exception] == []
+    assert curve_point_tables(closed, "da") == []
+    assert len(curve_point_tables(opened, "da")) == 1
 
 
 # ---- the numbers shown are the published numbers ------------------------------------------------

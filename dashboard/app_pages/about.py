@@ -99,8 +99,10 @@ sections = {
     "def_designs": [t("define.prepost"), t("define.did")],
 }
 for section, lines in sections.items():
-    with st.expander(t(section), expanded=section == "def_retention"):
-        bullets(lines)
+    box = ui.expander(t(section), key=f"about-{section}", expanded=section == "def_retention")
+    if box.open:
+        with box:
+            bullets(lines)
 
 # ---- the retention definition set -------------------------------------------------------------
 st.subheader(t("definition_set"))
@@ -113,11 +115,13 @@ changed = {k: v for k, v in p.items()
 if changed:
     st.caption(t("definition_sets.changed", changes="; ".join(
         f"{k} = {value_text(v)}" for k, v in changed.items())))
-with st.expander(t("definition_table")):
-    ui.show_table(data.table("mart_retention_definition"), [
-        ui.Col("parameter", t("col_parameter")),
-        ui.Col("value", t("col_value")),
-    ], name="retention-definition")
+box = ui.expander(t("definition_table"), key="about-definition-table")
+if box.open:
+    with box:
+        ui.show_table(data.table("mart_retention_definition"), [
+            ui.Col("parameter", t("col_parameter")),
+            ui.Col("value", t("col_value")),
+        ], name="retention-definition")
 
 # ---- every parameter --------------------------------------------------------------------------
 st.subheader(t("parameters"))
@@ -205,15 +209,17 @@ ui.show_table(protection_summary(notes), [
     ui.Col("counts", t("col_counts", threshold=threshold)),
     ui.Col("other", t("col_extra")),
 ], name="disclosure-by-table")
-with st.expander(t("disclosure_notes")):
-    ui.show_table(pl.DataFrame(
-        [{"table": k[0], "column": k[1], "note": v} for k, v in sorted(notes.items())
-         if not k[1].endswith("_suppressed")],
-        schema={"table": pl.String, "column": pl.String, "note": pl.String}), [
-        ui.Col("table", t("col_table")),
-        ui.Col("column", t("col_parameter")),
-        ui.Col("note", t("col_meaning")),
-    ], name="disclosure-notes")
+box = ui.expander(t("disclosure_notes"), key="about-disclosure-notes")
+if box.open:
+    with box:
+        ui.show_table(pl.DataFrame(
+            [{"table": k[0], "column": k[1], "note": v} for k, v in sorted(notes.items())
+             if not k[1].endswith("_suppressed")],
+            schema={"table": pl.String, "column": pl.String, "note": pl.String}), [
+            ui.Col("table", t("col_table")),
+            ui.Col("column", t("col_parameter")),
+            ui.Col("note", t("col_meaning")),
+        ], name="disclosure-notes")
 
 # ---- sources ------------------------------------------------------------------------------------
 st.header(t("sources"))
@@ -246,8 +252,10 @@ if fx.height:
         sorted(fx.filter(pl.col("currency") != "EUR")["citation"].unique().to_list()))))
 sources_md = get_paths().reference / "SOURCES.md"
 if Path(sources_md).exists():
-    with st.expander(t("sources_file")):
-        st.markdown(sources_md.read_text(encoding="utf-8"))
+    box = ui.expander(t("sources_file"), key="about-sources-file")
+    if box.open:
+        with box:
+            st.markdown(sources_md.read_text(encoding="utf-8"))
 
 # ---- caveats ------------------------------------------------------------------------------------
 st.header(t("caveats"))

@@ -251,7 +251,10 @@ def first_note(df: pl.DataFrame) -> None:
 
 
 def method_note() -> None:
-    with st.expander(t("method_title"), icon=":material/calculate:"):
+    box = ui.expander(t("method_title"), key="costs-method", icon=":material/calculate:")
+    if not box.open:
+        return
+    with box:
         st.markdown(t("method_body", window=p.get("costs.window_months", 24),
                       rate_no=ui.fmt(p.get("costs.discount_rate.NO", 0.04), "pct1"),
                       rate_dk=ui.fmt(p.get("costs.discount_rate.DK", 0.035), "pct1"),
@@ -296,7 +299,7 @@ def one_area() -> None:
     net_by = labelled(sectors.filter(pl.col("measure") == "net_saving"), "sector")
     shown = drawable(net_by)
     if shown.height:
-        chart = charts.diverging_bars(
+        chart = ui.chart(charts.diverging_bars,
             shown, category="label", value="estimate", low="ci_low", high="ci_high",
             category_title=t("col_sector"), value_title=t("axis_net", currency=cur or ""),
             positive_label=t("saves"), negative_label=t("pays_more"), lang=lang)
@@ -324,7 +327,7 @@ def one_area() -> None:
         .fill_null(False))  # a service nobody here used, before or after
     shown = drawable(by_service)
     if shown.height:
-        chart = charts.bars_with_ci(
+        chart = ui.chart(charts.bars_with_ci,
             shown, category="label", value="estimate", low="ci_low", high="ci_high",
             value_title=t("axis_offset", currency=cur or ""), category_title=t("col_service"),
             lang=lang, zero_line=True)
@@ -412,7 +415,7 @@ def sensitivity(df: pl.DataFrame, cur: str | None) -> None:
                         & pl.col("net_saving_low").is_not_null()
                         & pl.col("net_saving_high").is_not_null())
     if shown.height:
-        chart = charts.tornado(
+        chart = ui.chart(charts.tornado,
             shown, variable="label", base_value=float(shown["net_saving_base"][0]),
             # No axis title: the long labels say what they are, and a title would overlap them.
             variable_title="", value_title=t("axis_net", currency=cur or ""),
@@ -456,7 +459,7 @@ def many_areas() -> None:
     for (currency,), group in wide.group_by(["currency"], maintain_order=True):
         shown = drawable(group)
         if 0 < shown.height <= MAX_CHART_AREAS:
-            chart = charts.bars_with_ci(
+            chart = ui.chart(charts.bars_with_ci,
                 shown, category="area", value="estimate", low="ci_low", high="ci_high",
                 value_title=t("axis_net", currency=currency), category_title=t("col_area"),
                 lang=lang, zero_line=True)
@@ -490,7 +493,7 @@ def many_areas() -> None:
         if 0 < n_areas <= 8:
             order = [ui.code_label("sector", s) for s in
                      ("municipality", "specialist_health", "justice", "welfare", "other")]
-            chart = charts.bars_with_ci(
+            chart = ui.chart(charts.bars_with_ci,
                 shown, category="area", value="estimate", low="ci_low", high="ci_high",
                 value_title=t("axis_net", currency=currency), category_title=t("col_area"),
                 lang=lang, color="label", color_title=t("col_sector"), zero_line=True,

@@ -165,8 +165,10 @@ ui.show_table(pl.DataFrame({"what": [f[0] for f in facts], "value": [str(f[1]) f
 if m.get("data_docs"):
     st.caption(t("data_docs", run_id=m.get("run_id", "")))
 if m.get("notes"):
-    with st.expander(t("run_notes")):
-        st.markdown("\n".join(f"- {note}" for note in m["notes"]))
+    box = ui.expander(t("run_notes"), key="data-quality-run-notes")
+    if box.open:
+        with box:
+            st.markdown("\n".join(f"- {note}" for note in m["notes"]))
 
 # ---- sources and extraction dates ---------------------------------------------------------
 st.subheader(t("sources"))
@@ -301,5 +303,7 @@ check_cols = [
 ]
 if n_failed:  # only a failed run has these, and its results were not published
     ui.show_table(frame.filter(~pl.col("ok")), check_cols, name="data-quality-failed-checks")
-with st.expander(t("all_checks")):
-    ui.show_table(frame, check_cols, name="data-quality-checks", caption=t("checks_caption"))
+box = ui.expander(t("all_checks"), key="data-quality-all-checks")
+if box.open:
+    with box:
+        ui.show_table(frame, check_cols, name="data-quality-checks", caption=t("checks_caption"))

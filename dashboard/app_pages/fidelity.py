@@ -110,7 +110,7 @@ else:
         st.caption(t("by_area_country", country=ui.code_label("country", a.country)))
     shown = drawable(by_area, "home_visits_per_participant_week")
     if 0 < shown.height <= MAX_CHART_ROWS:
-        chart = charts.bars_with_target(
+        chart = ui.chart(charts.bars_with_target,
             shown, category="area", value="home_visits_per_participant_week", target=target,
             category_title=t("col_area"), value_title=t("col_visits"),
             target_title=t("target_label", target=target_text), lang=lang)
@@ -126,7 +126,7 @@ else:
     by_model = fid.filter(pl.col("stratum_variable") == "support_model").sort("stratum_value")
     shown = drawable(by_model, "home_visits_per_participant_week")
     if 0 < shown.height <= MAX_CHART_ROWS:
-        chart = charts.bars_with_target(
+        chart = ui.chart(charts.bars_with_target,
             shown, category="stratum_value", value="home_visits_per_participant_week",
             target=target, category_title=t("col_model"), value_title=t("col_visits"),
             target_title=t("target_label", target=target_text), lang=lang)
@@ -159,7 +159,7 @@ else:
                         & ~pl.col("ci_lower_suppressed").fill_null(False)
                         & pl.col("mean_change").is_not_null())
     if shown.height:
-        chart = charts.points_with_ci(
+        chart = ui.chart(charts.points_with_ci,
             shown, x="wave_number", value="mean_change", low="ci_lower", high="ci_upper",
             group="group", x_title=t("axis_wave"), value_title=t("axis_change"),
             group_title=t("col_group"), lang=lang, value_format=".2f",

@@ -80,7 +80,7 @@ else:
         pl.col("year").cast(pl.String),
         pl.col("n_housed").alias("moved_in"),
     )
-    chart = charts.grouped_columns(
+    chart = ui.chart(charts.grouped_columns,
         shown.filter(~pl.col("n_housed_suppressed")), x="year", value="n_housed",
         group="municipality_name", x_title=ui.tr("overview.col_year"),
         value_title=ui.tr("overview.col_n_housed"), group_title=ui.tr("overview.col_area"),
@@ -104,7 +104,7 @@ if a.kind == "all":
         pl.col("arm").replace_strict(ARM_LABELS, default=pl.col("arm")).alias("group"),
     )
     if labelled.height:
-        chart = charts.grouped_columns(
+        chart = ui.chart(charts.grouped_columns,
             labelled, x="cohort_year", value="n_people", group="group",
             x_title=ui.tr("common.stratum.cohort_year"),
             value_title=ui.tr("overview.enrolment_chart_y"), group_title=ui.tr("overview.col_arm"),
@@ -130,7 +130,7 @@ else:
             pl.col("cohort_year").cast(pl.String),
             pl.col("arm").replace_strict(ARM_LABELS, default=pl.col("arm")).alias("group"),
         )
-        chart = charts.grouped_columns(
+        chart = ui.chart(charts.grouped_columns,
             labelled, x="cohort_year", value="n_participants", group="group",
             x_title=ui.tr("common.stratum.cohort_year"),
             value_title=ui.tr("overview.enrolment_chart_y"), group_title=ui.tr("overview.col_arm"),

@@ -130,7 +130,7 @@ if labelled.height:
     ])
     drawn = long.filter(~pl.col("suppressed") & pl.col("share").is_not_null())
     if drawn.height:
-        chart = charts.grouped_columns(
+        chart = ui.chart(charts.grouped_columns,
             drawn, x="days", value="share", group="group", x_title=ui.tr("pathways.shares_x"),
             value_title=ui.tr("pathways.shares_y"), group_title=ui.tr("pathways.shares_group"),
             lang=lang, value_format=".0%", x_sort=[str(d) for d in DAYS], group_order=ARM_ORDER,
@@ -174,7 +174,7 @@ for column, arm in zip(st.columns(2), (HF, CMP), strict=True):
 bars = ts.filter(~pl.col("median_days_closed_episodes_suppressed")
                  & pl.col("median_days_closed_episodes").is_not_null()) if ts.height else ts
 if bars.height:
-    chart = charts.grouped_bars_with_reference(
+    chart = ui.chart(charts.grouped_bars_with_reference,
         bars, category="group", value="median_days_closed_episodes", reference=ceiling,
         category_title=ui.tr("pathways.temp_chart_group"),
         value_title=ui.tr("pathways.temp_chart_x"),
@@ -244,7 +244,7 @@ else:
     if drawn.height > MAX_BARS:  # a national table: the chart would be unreadable
         st.caption(ui.tr("pathways.targets_too_many", n=MAX_BARS))
     elif drawn.height:
-        chart = charts.grouped_columns(
+        chart = ui.chart(charts.grouped_columns,
             drawn.with_columns(pl.lit(ARM_ORDER[0]).alias("group")), x="municipality_name",
             value="n_housed", group="group", x_title=ui.tr("pathways.targets_chart_x"),
             value_title=ui.tr("pathways.targets_chart_y"), group_title=ui.tr("pathways.col_group"),

@@ -166,129 +166,138 @@ with c3:
 
 # ---- Kaplan-Meier curves ----------------------------------------------------------------------
 
-st.subheader(ui.tr("retention.km_title"))
-st.write(ui.tr("retention.km_intro"))
-km_vars = set(data.query(data.db(), "select distinct stratum_variable from "
-                                    "mart_km_curve_by_stratum")["stratum_variable"]) \
-    if "mart_km_curve_by_stratum" in data.tables(data.db()) else set()
-options = ["arm", *[v for v in BREAKDOWNS if v in km_vars]]
-by_labels = {v: ui.tr("retention.compare_arms") if v == "arm" else ui.tr(f"common.stratum.{v}")
-             for v in options}
-# The choice lives in the URL as its code (?km_by=sex), the same in every language, like the
-# sidebar filters (ui.url_selectbox); labels are looked up here, not in format_func.
-if "km_by" not in st.session_state:
-    asked = st.query_params.get("km_by")
-    st.session_state["km_by"] = asked if asked in options else "arm"
-elif st.session_state["km_by"] not in options:
-    st.session_state["km_by"] = "arm"
-by = st.segmented_control(ui.tr("retention.compare_by"), options, required=True, key="km_by",
-                          format_func=lambda v: by_labels.get(v, str(v))) or "arm"
-if by == "arm":
-    st.query_params.pop("km_by", None)
-else:
-    st.query_params["km_by"] = by
+@st.fragment
+def curves_and_table() -> None:
+    """The curves, their data and the table at 6/12/24 months: choosing another breakdown or the
+    bands reruns only this part of the page, not the whole of it."""
+    st.subheader(ui.tr("retention.km_title"))
+    st.write(ui.tr("retention.km_intro"))
+    km_vars = set(data.query(data.db(), "select distinct stratum_variable from "
+                                        "mart_km_curve_by_stratum")["stratum_variable"]) \
+        if "mart_km_curve_by_stratum" in data.tables(data.db()) else set()
+    options = ["arm", *[v for v in BREAKDOWNS if v in km_vars]]
+    by_labels = {v: ui.tr("retention.compare_arms") if v == "arm" else ui.tr(f"common.stratum.{v}")
+                 for v in options}
+    # The choice lives in the URL as its code (?km_by=sex), the same in every language, like the
+    # sidebar filters (ui.url_selectbox); labels are looked up here, not in format_func.
+    if "km_by" not in st.session_state:
+        asked = st.query_params.get("km_by")
+        st.session_state["km_by"] = asked if asked in options else "arm"
+    elif st.session_state["km_by"] not in options:
+        st.session_state["km_by"] = "arm"
+    by = st.segmented_control(ui.tr("retention.compare_by"), options, required=True, key="km_by",
+                              format_func=lambda v: by_labels.get(v, str(v))) or "arm"
+    if by == "arm":
+        st.query_params.pop("km_by", None)
+    else:
+        st.query_params["km_by"] = by
 
-notes: list[str] = []
-if by == "arm":
-    values = sorted(s.values)
-    km = data.table("mart_km_curve_by_stratum",
-                    "stratum_variable = ? and list_contains(?, stratum_value)",
-                    (s.variable, values), order="arm desc, months")
-    km = with_arm_label(km) if km.height else km
-    order = [g for g in ARM_ORDER if km.height and g in set(km["group"])]
-    table = with_arm_label(rows) if rows.height else rows
-else:
-    km = data.table("mart_km_curve_by_stratum", "arm = ? and stratum_variable = ?", (HF, by),
-                    order="stratum_value, months")
-    table = ret.filter((pl.col("arm") == HF) & (pl.col("stratum_variable") == by)) \
-        if ret.height else ret
-    notes.append(ui.tr("retention.km_breakdown_hf"))
-    if by == "municipality" and a.country:
-        # The municipalities (publication units) of the selected country only.
-        keep = {v for u in ui.areas() if u.kind == "unit" and u.country == a.country
-                for v in u.values}
-        km = km.filter(pl.col("stratum_value").is_in(list(keep))) if km.height else km
-        table = table.filter(pl.col("stratum_value").is_in(list(keep))) if table.height else table
-        notes.append(ui.tr("retention.km_breakdown_country",
-                           country=ui.code_label("country", a.country)))
-    elif s.variable != "all":
-        notes.append(ui.tr("retention.km_breakdown_all_areas",
-                           breakdown=ui.tr(f"common.stratum.{by}").lower()))
-    labels = {v: value_label(by, v) for v in
-              (km["stratum_value"].unique().to_list() if km.height else [])}
-    labels |= {v: value_label(by, v) for v in
-               (table["stratum_value"].unique().to_list() if table.height else [])}
-    if km.height:
-        km = km.with_columns(pl.col("stratum_value").replace_strict(labels).alias("group"))
-    if table.height:
-        table = table.with_columns(pl.col("stratum_value").replace_strict(labels).alias("group"))
-    # Only groups with a published curve; the largest first (people at the start).
-    drawn = km.filter(~pl.col("survival_suppressed") & pl.col("survival").is_not_null()) \
-        if km.height else km
-    sizes = (drawn.filter(pl.col("months") == 0).sort("n_at_risk", descending=True,
-                                                      nulls_last=True)["group"].to_list()
-             if drawn.height else [])
-    selected_label = {value_label(by, v) for v in s.values} if s.variable == by else set()
-    order = sizes[:MAX_CURVES]
-    for label in selected_label:  # the reader's own area stays in view
-        if label in sizes and label not in order:
-            order = [*order[:-1], label]
-    if len(sizes) > MAX_CURVES:
-        notes.append(ui.tr("retention.km_capped", n=MAX_CURVES))
-    if by in ("cohort_year", "age_band"):  # in their natural order, not by size
-        order = sorted(order)
+    notes: list[str] = []
+    if by == "arm":
+        values = sorted(s.values)
+        km = data.table("mart_km_curve_by_stratum",
+                        "stratum_variable = ? and list_contains(?, stratum_value)",
+                        (s.variable, values), order="arm desc, months")
+        km = with_arm_label(km) if km.height else km
+        order = [g for g in ARM_ORDER if km.height and g in set(km["group"])]
+        table = with_arm_label(rows) if rows.height else rows
+    else:
+        km = data.table("mart_km_curve_by_stratum", "arm = ? and stratum_variable = ?", (HF, by),
+                        order="stratum_value, months")
+        table = ret.filter((pl.col("arm") == HF) & (pl.col("stratum_variable") == by)) \
+            if ret.height else ret
+        notes.append(ui.tr("retention.km_breakdown_hf"))
+        if by == "municipality" and a.country:
+            # The municipalities (publication units) of the selected country only.
+            keep = {v for u in ui.areas() if u.kind == "unit" and u.country == a.country
+                    for v in u.values}
+            km = km.filter(pl.col("stratum_value").is_in(list(keep))) if km.height else km
+            table = table.filter(pl.col("stratum_value").is_in(list(keep))) if table.height else table
+            notes.append(ui.tr("retention.km_breakdown_country",
+                               country=ui.code_label("country", a.country)))
+        elif s.variable != "all":
+            notes.append(ui.tr("retention.km_breakdown_all_areas",
+                               breakdown=ui.tr(f"common.stratum.{by}").lower()))
+        labels = {v: value_label(by, v) for v in
+                  (km["stratum_value"].unique().to_list() if km.height else [])}
+        labels |= {v: value_label(by, v) for v in
+                   (table["stratum_value"].unique().to_list() if table.height else [])}
+        if km.height:
+            km = km.with_columns(pl.col("stratum_value").replace_strict(labels).alias("group"))
+        if table.height:
+            table = table.with_columns(pl.col("stratum_value").replace_strict(labels).alias("group"))
+        # Only groups with a published curve; the largest first (people at the start).
+        drawn = km.filter(~pl.col("survival_suppressed") & pl.col("survival").is_not_null()) \
+            if km.height else km
+        sizes = (drawn.filter(pl.col("months") == 0).sort("n_at_risk", descending=True,
+                                                          nulls_last=True)["group"].to_list()
+                 if drawn.height else [])
+        selected_label = {value_label(by, v) for v in s.values} if s.variable == by else set()
+        order = sizes[:MAX_CURVES]
+        for label in selected_label:  # the reader's own area stays in view
+            if label in sizes and label not in order:
+                order = [*order[:-1], label]
+        if len(sizes) > MAX_CURVES:
+            notes.append(ui.tr("retention.km_capped", n=MAX_CURVES))
+        if by in ("cohort_year", "age_band"):  # in their natural order, not by size
+            order = sorted(order)
 
-bands = by == "arm" or st.toggle(ui.tr("retention.show_bands"), value=False, key="km_bands")
-curve = km.filter(~pl.col("survival_suppressed") & pl.col("survival").is_not_null()
-                  & pl.col("group").is_in(order)) if km.height else km
-if curve.is_empty():
-    st.caption(ui.tr("retention.no_curve"))
-else:
-    chart = (charts.survival_curves if bands else charts.survival_lines)(
-        curve.select("group", "months", "survival", "ci_lower", "ci_upper", "n_at_risk"),
-        x_title=ui.tr("retention.km_x"), y_title=ui.tr("retention.km_y"),
-        group_title=ui.tr("retention.km_group"), lang=lang, group_order=order,
-        tooltip_extra=[alt.Tooltip("n_at_risk:Q", title=ui.tr("retention.km_n_at_risk"),
-                                   format=",.0f")],
-    )
-    ui.show_chart(chart, name=f"retention-curves-{by}", alt_text=ui.tr("retention.km_alt"))
-    hidden = km.filter(pl.col("survival_suppressed")).height > 0 or (
-        table.height > 0 and table.filter(pl.col("survival_suppressed")).height > 0)
-    notes.insert(0, ui.tr("retention.km_cut", threshold=threshold))
-    if hidden:
-        notes.append(ui.tr("retention.km_not_drawn"))
-    st.caption(" ".join(notes))
-    with st.expander(ui.tr("retention.km_data")):
-        ui.show_table(km.filter(pl.col("group").is_in(order)), [
-            ui.Col("group", ui.tr("retention.col_group")),
-            ui.Col("months", ui.tr("retention.col_months"), "int"),
-            ui.Col("n_at_risk", ui.tr("retention.km_n_at_risk"), "count"),
-            ui.Col("survival", ui.tr("retention.col_survival"), "pct1"),
-            ui.Col("ci_lower", ui.tr("retention.col_ci_lower"), "pct1"),
-            ui.Col("ci_upper", ui.tr("retention.col_ci_upper"), "pct1"),
-        ], name=f"retention-curve-points-{by}",
-            caption=ui.tr("retention.km_data_caption", days_per_month=ui.fmt(
-                float(p.get("retention.days_per_month", 30.4375)), "num2")) + " "
-            + counts_note())
+    bands = by == "arm" or st.toggle(ui.tr("retention.show_bands"), value=False, key="km_bands")
+    curve = km.filter(~pl.col("survival_suppressed") & pl.col("survival").is_not_null()
+                      & pl.col("group").is_in(order)) if km.height else km
+    if curve.is_empty():
+        st.caption(ui.tr("retention.no_curve"))
+    else:
+        chart = ui.chart(charts.survival_curves if bands else charts.survival_lines,
+            curve.select("group", "months", "survival", "ci_lower", "ci_upper", "n_at_risk"),
+            x_title=ui.tr("retention.km_x"), y_title=ui.tr("retention.km_y"),
+            group_title=ui.tr("retention.km_group"), lang=lang, group_order=order,
+            tooltip_extra=[alt.Tooltip("n_at_risk:Q", title=ui.tr("retention.km_n_at_risk"),
+                                       format=",.0f")],
+        )
+        ui.show_chart(chart, name=f"retention-curves-{by}", alt_text=ui.tr("retention.km_alt"))
+        hidden = km.filter(pl.col("survival_suppressed")).height > 0 or (
+            table.height > 0 and table.filter(pl.col("survival_suppressed")).height > 0)
+        notes.insert(0, ui.tr("retention.km_cut", threshold=threshold))
+        if hidden:
+            notes.append(ui.tr("retention.km_not_drawn"))
+        st.caption(" ".join(notes))
+        box = ui.expander(ui.tr("retention.km_data"), key="retention-km-data")
+        if box.open:
+            with box:
+                ui.show_table(km.filter(pl.col("group").is_in(order)), [
+                    ui.Col("group", ui.tr("retention.col_group")),
+                    ui.Col("months", ui.tr("retention.col_months"), "int"),
+                    ui.Col("n_at_risk", ui.tr("retention.km_n_at_risk"), "count"),
+                    ui.Col("survival", ui.tr("retention.col_survival"), "pct1"),
+                    ui.Col("ci_lower", ui.tr("retention.col_ci_lower"), "pct1"),
+                    ui.Col("ci_upper", ui.tr("retention.col_ci_upper"), "pct1"),
+                ], name=f"retention-curve-points-{by}",
+                    caption=ui.tr("retention.km_data_caption", days_per_month=ui.fmt(
+                        float(p.get("retention.days_per_month", 30.4375)), "num2")) + " "
+                    + counts_note())
 
-# ---- the table at 6, 12 and 24 months ---------------------------------------------------------
+    # ---- the table at 6, 12 and 24 months ---------------------------------------------------------
 
-st.subheader(ui.tr("retention.table_title"))
-if table.height and by != "arm":
-    # Groups in the order of the curves, then the rest (including suppressed ones).
-    rank = {g: i for i, g in enumerate(order)}
-    table = table.with_columns(pl.col("group").replace_strict(rank, default=len(rank))
-                               .alias("_rank")).sort("_rank", "group", "months")
-ui.show_table(table, [
-    ui.Col("group", ui.tr("retention.col_group")),
-    ui.Col("months", ui.tr("retention.col_months"), "int"),
-    ui.Col("survival", ui.tr("retention.col_survival"), "pct1"),
-    ui.Col("ci_lower", ui.tr("retention.col_ci_lower"), "pct1"),
-    ui.Col("ci_upper", ui.tr("retention.col_ci_upper"), "pct1"),
-    ui.Col("n_people", ui.tr("retention.col_n_people"), "count"),
-    ui.Col("n_at_risk", ui.tr("retention.col_n_at_risk"), "count"),
-], name=f"retention-6-12-24-{by}",
-    caption=ui.tr("retention.table_caption") + " " + counts_note())
+    st.subheader(ui.tr("retention.table_title"))
+    if table.height and by != "arm":
+        # Groups in the order of the curves, then the rest (including suppressed ones).
+        rank = {g: i for i, g in enumerate(order)}
+        table = table.with_columns(pl.col("group").replace_strict(rank, default=len(rank))
+                                   .alias("_rank")).sort("_rank", "group", "months")
+    ui.show_table(table, [
+        ui.Col("group", ui.tr("retention.col_group")),
+        ui.Col("months", ui.tr("retention.col_months"), "int"),
+        ui.Col("survival", ui.tr("retention.col_survival"), "pct1"),
+        ui.Col("ci_lower", ui.tr("retention.col_ci_lower"), "pct1"),
+        ui.Col("ci_upper", ui.tr("retention.col_ci_upper"), "pct1"),
+        ui.Col("n_people", ui.tr("retention.col_n_people"), "count"),
+        ui.Col("n_at_risk", ui.tr("retention.col_n_at_risk"), "count"),
+    ], name=f"retention-6-12-24-{by}",
+        caption=ui.tr("retention.table_caption") + " " + counts_note())
+
+
+curves_and_table()
 
 # ---- competing events -------------------------------------------------------------------------
 
@@ -309,7 +318,7 @@ if cif.height:
     shown = cif.filter((pl.col("months") == last) & ~pl.col("cumulative_incidence_suppressed")
                        & pl.col("cumulative_incidence").is_not_null())
     if shown.height:
-        chart = charts.bars_with_ci(
+        chart = ui.chart(charts.bars_with_ci,
             shown, category="cause_label", value="cumulative_incidence", low="ci_lower",
             high="ci_upper", value_title=ui.tr("retention.competing_x"),
             category_title="", lang=lang, value_format=".0%",  # the labels say it all
@@ -359,7 +368,7 @@ if rt.height:
         maintain_order=True).to_list()
     shown = rt.filter(~pl.col("share_returned_suppressed") & pl.col("share_returned").is_not_null())
     if shown.height:
-        chart = charts.grouped_columns(
+        chart = ui.chart(charts.grouped_columns,
             shown, x="window_short", value="share_returned", group="group",
             x_title=ui.tr("retention.returns_x"), value_title=ui.tr("retention.returns_y"),
             group_title=ui.tr("retention.km_group"), lang=lang, value_format=".0%",
@@ -424,12 +433,15 @@ if "+" in definition_name:
     st.caption(ui.tr("retention.definition_overridden"))
 st.write(rules())
 if definition:
-    with st.expander(ui.tr("retention.definition_values")):
-        values = pl.DataFrame({"parameter": list(definition), "value": list(definition.values())})
-        ui.show_table(values, [ui.Col("parameter", ui.tr("retention.col_parameter")),
-                               ui.Col("value", ui.tr("retention.col_value"))],
-                      name="retention-definition",
-                      caption=ui.tr("retention.definition_values_caption"))
+    box = ui.expander(ui.tr("retention.definition_values"), key="retention-definition-values")
+    if box.open:
+        with box:
+            values = pl.DataFrame({"parameter": list(definition),
+                                   "value": list(definition.values())})
+            ui.show_table(values, [ui.Col("parameter", ui.tr("retention.col_parameter")),
+                                   ui.Col("value", ui.tr("retention.col_value"))],
+                          name="retention-definition",
+                          caption=ui.tr("retention.definition_values_caption"))
 if (Path(__file__).parent / "about.py").exists():
     st.page_link("app_pages/about.py", label=ui.tr("retention.about_link"),
                  icon=":material/menu_book:")

@@ -26,11 +26,13 @@ HEIGHT = 320
 
 def localise(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
     """Number formats of the reader's locale (Vega's d3-format locale) and a readable font size."""
+    # One configure call: each one copies the chart (a third of a small chart's making).
     return chart.configure(
         locale={"number": i18n.number_format(lang)},
         font="Source Sans Pro, Helvetica, Arial, sans-serif",
-    ).configure_axis(labelFontSize=12, titleFontSize=13).configure_legend(
-        labelFontSize=12, titleFontSize=13, labelLimit=360, orient="bottom", direction="vertical"
+        axis={"labelFontSize": 12, "titleFontSize": 13},
+        legend={"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 360,
+                "orient": "bottom", "direction": "vertical"},
     )
 
 
@@ -41,9 +43,11 @@ def _scale(order: list[str] | None) -> alt.Scale:
     return alt.Scale(range=PALETTE)
 
 
-def _data(df: pl.DataFrame) -> alt.Data:
-    # Plain records keep the chart spec self-contained (no pandas dependency on the way).
-    return alt.Data(values=df.to_dicts())
+def _data(df: pl.DataFrame) -> dict[str, Any]:
+    # Plain records keep the chart spec self-contained (no pandas dependency on the way). A plain
+    # dict, not alt.Data(values=...): Altair validates alt.Data's rows against the Vega-Lite
+    # schema when it is made (~40 ms for a 300-point curve, at every dashboard rerun).
+    return {"values": df.to_dicts()}
 
 
 def survival_curves(
