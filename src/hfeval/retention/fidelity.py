@@ -84,7 +84,10 @@ def mansa_pairs(qol: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
         "participant_id", pl.col("mansa_mean_score").alias("baseline"))
     follow = scored.filter(pl.col("wave") > 0).select(
         "participant_id", "wave", pl.col("mansa_mean_score").alias("followup"))
-    return follow.join(base, on="participant_id").join(participants, on="participant_id")
+    # Sorted: a join's output order may vary between runs, and the means are sums in row order
+    # (the published numbers must be the same to the last bit on a rerun).
+    return (follow.join(base, on="participant_id").join(participants, on="participant_id")
+            .sort("participant_id", "wave"))
 
 
 def _by_wave(rows: dict[str, np.ndarray]) -> dict[str, Any]:
